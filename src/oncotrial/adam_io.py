@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -59,6 +60,63 @@ def write_dataset(frame: pl.DataFrame, path: Path, fmt: str = "csv") -> Path:
             variable_format={c: "DATE9" for c in dates},
         )  # fmt: skip
     return path
+
+
+class DatasetWriter:
+    """One dataset written a chunk at a time, so that a dataset larger than memory never has to
+    be held whole: CSV chunks are appended under one header, Parquet chunks become row groups of
+    one file (pyarrow ``ParquetWriter``). XPT cannot be appended to, so its chunks are gathered
+    and written at :meth:`close`. Every chunk must have the first chunk's variables; their types
+    are cast to the first chunk's. The file is the one :func:`write_dataset` would write."""
+
+    def __init__(self, path: Path, fmt: str = "csv"):
+        if fmt not in FORMATS:
+            raise InputError(
+                Problem(f"format {fmt!r} is not supported; accepted: {', '.join(FORMATS)}"),
+                title="invalid option",
+            )
+        self.fmt = fmt
+        self.path = path.with_suffix(f".{fmt}")
+        self.rows = 0
+        self._schema: dict[str, pl.DataType] | None = None
+        self._parts: list[pl.DataFrame] = []
+        self._handle: Any = None
+
+    def write(self, frame: pl.DataFrame) -> None:
+        public = frame.select([c for c in frame.columns if not c.startswith("_")])
+        if self._schema is None:
+            self._schema = dict(public.schema)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        else:
+            if public.columns != list(self._schema):
+                raise ValueError(f"chunk of {self.path.name} has other variables than the first")
+            public = public.cast(self._schema)  # type: ignore[arg-type]
+        self.rows += public.height
+        if self.fmt == "csv":
+            if self._handle is None:
+                self._handle = self.path.open("wb")
+                public.write_csv(self._handle, date_format="%Y-%m-%d")
+            else:
+                public.write_csv(self._handle, date_format="%Y-%m-%d", include_header=False)
+        elif self.fmt == "parquet":
+            table = public.to_arrow()
+            if self._handle is None:
+                import pyarrow.parquet as pq
+
+                self._handle = pq.ParquetWriter(self.path, table.schema, compression="zstd")
+            self._handle.write_table(table)
+        else:
+            self._parts.append(public)
+
+    def close(self) -> Path:
+        """Finish the file; returns its path."""
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+        if self._parts:
+            write_dataset(pl.concat(self._parts), self.path, self.fmt)
+            self._parts = []
+        return self.path
 
 
 _NUMERIC_NAME = re.compile(

@@ -84,7 +84,8 @@ def _dated_records(sdtm: SdtmData, domains: list[str]) -> list[pl.LazyFrame]:
     }
     out = []
     for dom, cols in sources.items():
-        frame = sdtm.get(dom) if dom in domains else None
+        # Only the date variables: a domain streamed in chunks is not read whole for them.
+        frame = sdtm.select(dom, "USUBJID", *cols, "DSDECOD") if dom in domains else None
         if frame is None:
             continue
         for c in cols:
@@ -185,14 +186,10 @@ def derive_adsl(
         .then(pl.lit(None, dtype=pl.String))
         .otherwise(pl.col("EOSSTT").fill_null("ONGOING"))
     )
-    if measurable is not None:
-        adsl = adsl.join(measurable.select("USUBJID", "MEASFL"), on="USUBJID", how="left")
-    else:
-        adsl = adsl.with_columns(MEASFL=pl.lit(None, dtype=pl.String))
-    qs = sdtm.get("qs")
+    adsl = adsl.with_columns(MEASFL=pl.lit(None, dtype=pl.String))
+    qs = sdtm.select("qs", "USUBJID", "QSDTC")
     pro_base = (
-        qs.select("USUBJID", "QSDTC")
-        .unique()
+        qs.unique()
         .pipe(lambda f: f.select("USUBJID", _Q=dtc_dates(f, "QSDTC")))
         .join(adsl.select("USUBJID", "TRTSDT"), on="USUBJID")
         .filter(pl.col("_Q") <= pl.col("TRTSDT"))["USUBJID"]
@@ -203,7 +200,7 @@ def derive_adsl(
     adsl = adsl.join(_baseline_disease(sdtm, adsl), on="USUBJID", how="left")
     y = pl.lit("Y")
     n = pl.lit("N")
-    return adsl.with_columns(
+    adsl = adsl.with_columns(
         AGEGR1=pl.when(pl.col("AGE") < 65)
         .then(pl.lit("<65"))
         .when(pl.col("AGE") >= 65)
@@ -220,6 +217,19 @@ def derive_adsl(
         .then(y)
         .otherwise(n),
         TRTDURD=(pl.col("TRTEDT") - pl.col("TRTSDT")).dt.total_days() + 1,
+    )
+    return adsl if measurable is None else derive_var_measfl(adsl, measurable)
+
+
+def derive_var_measfl(adsl: pl.DataFrame, measurable: pl.DataFrame) -> pl.DataFrame:
+    """MEASFL (``measurable``: USUBJID, MEASFL — measurable disease at baseline) and the
+    efficacy flag it decides, EFFFL = Y when SAFFL = Y and MEASFL = Y."""
+    measfl = adsl.select("USUBJID").join(
+        measurable.select("USUBJID", "MEASFL"), on="USUBJID", how="left", maintain_order="left"
+    )["MEASFL"]
+    y, n = pl.lit("Y"), pl.lit("N")
+    return adsl.with_columns(MEASFL=measfl).with_columns(
+        EFFFL=pl.when((pl.col("SAFFL") == "Y") & (pl.col("MEASFL") == "Y")).then(y).otherwise(n)
     )
 
 

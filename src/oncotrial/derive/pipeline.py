@@ -7,6 +7,7 @@ data-quality listings that travel next to the datasets.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,11 +15,13 @@ from typing import Any
 
 import polars as pl
 
-from oncotrial.adam_io import write_dataset
+from oncotrial.adam_io import ADAM_NAMES, DatasetWriter, write_dataset
 from oncotrial.errors import Problem
 from oncotrial.protocol.model import Protocol
 from oncotrial.sdtm.read import SdtmData
 
+STAGE = ".oncotrial-partial"
+"""Folder inside the output folder that receives streamed datasets until the derivation ends."""
 EXCLUSION_SCHEMA = {"DATASET": pl.String, "SOURCE": pl.String, "REASON": pl.String, "N": pl.Int64}
 
 
@@ -30,6 +33,15 @@ class DeriveResult:
     listings: dict[str, pl.DataFrame] = field(default_factory=dict)
     exclusions: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=EXCLUSION_SCHEMA))
     warnings: list[Problem] = field(default_factory=list)
+    staged: dict[str, tuple[Path, int]] = field(default_factory=dict)
+    """Datasets already written chunk by chunk (file in the staging folder, records)."""
+
+    def records(self) -> dict[str, int]:
+        """Records per dataset, held or staged, in the usual ADaM order."""
+        counts = {n: f.height for n, f in self.datasets.items()}
+        counts |= {n: rows for n, (_, rows) in self.staged.items()}
+        order = [n for n in ADAM_NAMES if n in counts] + [n for n in counts if n not in ADAM_NAMES]
+        return {n: counts[n] for n in order}
 
     def add_exclusion(self, dataset: str, source: str, reason: str, n: int) -> None:
         if n:
@@ -52,6 +64,12 @@ class DeriveResult:
                     "longer than the 8 characters XPT v5 allows", file="adbm",
                     severity="warning"))  # fmt: skip
             written.append(write_dataset(f, out / name, kind))
+        for staged, _rows in self.staged.values():
+            if staged.suffix != f".{fmt}":
+                raise ValueError(f"{staged.name} was streamed as {staged.suffix}, not .{fmt}")
+            written.append(staged.replace(out / staged.name))
+        if self.staged:
+            shutil.rmtree(next(iter(self.staged.values()))[0].parent, ignore_errors=True)
         for name, f in self.listings.items():
             p = out / f"{name}.csv"
             f.select([c for c in f.columns if not c.startswith("_")]).write_csv(
@@ -96,10 +114,20 @@ def _tumour(sdtm: SdtmData, protocol: Protocol, adsl: pl.DataFrame, result: Deri
     return tp
 
 
-def derive_all(sdtm: SdtmData, protocol: Protocol) -> DeriveResult:
-    """Every ADaM dataset whose inputs exist: ADSL always; the others as their domains allow."""
+def derive_all(
+    sdtm: SdtmData, protocol: Protocol, *, out: str | Path | None = None, fmt: str = "csv"
+) -> DeriveResult:
+    """Every ADaM dataset whose inputs exist: ADSL always; the others as their domains allow.
+
+    Domains that ``sdtm`` streams (``read_sdtm(..., stream_rows=...)``: LB, QS) are derived a
+    chunk of subjects at a time. With ``out`` (and ``fmt``) their datasets, ADLB and ADQS, are
+    written chunk by chunk to a staging folder in ``out`` and never held whole;
+    :meth:`DeriveResult.write` then moves them into ``out`` beside the others. If the
+    derivation fails (a streamed domain's errors are found as it is read), the staging folder
+    is removed and nothing is left in ``out``. Without ``out`` every dataset is held in memory.
+    """
     from oncotrial.derive.adrs import compute_rs_discrepancies, derive_adrs
-    from oncotrial.derive.adsl import derive_adsl
+    from oncotrial.derive.adsl import derive_adsl, derive_var_measfl
     from oncotrial.derive.adtr import derive_adtr
     from oncotrial.derive.adtte import compute_new_therapy_dates, derive_adtte
     from oncotrial.rules.recist.readers import select_reader
@@ -115,7 +143,7 @@ def derive_all(sdtm: SdtmData, protocol: Protocol) -> DeriveResult:
             .otherwise(pl.lit("N"))
             .alias("MEASFL")
         )
-        adsl = derive_adsl(sdtm, protocol, measurable=measurable)
+        adsl = derive_var_measfl(adsl, measurable)
     result.datasets["adsl"] = adsl
     nact = compute_new_therapy_dates(sdtm["cm"], adsl) if "cm" in sdtm else None
     rs = sdtm.get("rs")
@@ -159,15 +187,20 @@ def derive_all(sdtm: SdtmData, protocol: Protocol) -> DeriveResult:
     for row in tte.exclusion_summary().iter_rows(named=True):
         result.add_exclusion(row["DATASET"], row["SOURCE"], row["REASON"], int(row["N"]))
     result.warnings.extend(tte.problems)
-    _safety_and_pro(sdtm, protocol, adsl, result)
-    if "adqs" in result.datasets:
-        from oncotrial.derive.ttd import derive_param_ttd
-
-        ttd = derive_param_ttd(result.datasets["adqs"], adsl, protocol)
-        if ttd.height:
+    stage = Path(out) / STAGE if out is not None else None
+    try:
+        lb_markers = _adae_adlb(sdtm, protocol, adsl, result, stage, fmt)
+        ttd = _adqs(sdtm, protocol, adsl, result, stage, fmt)
+        if ttd is not None and ttd.height:
             adtte = pl.concat([adtte, ttd], how="diagonal_relaxed")
-    result.datasets["adtte"] = adtte
-    _biomarkers(sdtm, protocol, adsl, result)
+        result.datasets["adtte"] = adtte
+        if lb_markers is not None:  # LB was streamed: its marker records were kept
+            sdtm = SdtmData({**sdtm.domains, "lb": lb_markers}, sdtm.files, [])
+        _biomarkers(sdtm, protocol, adsl, result)
+    except BaseException:
+        if stage is not None:
+            shutil.rmtree(stage, ignore_errors=True)
+        raise
     return result
 
 
@@ -223,9 +256,42 @@ def _biomarkers(
         )  # fmt: skip
 
 
-def _safety_and_pro(
-    sdtm: SdtmData, protocol: Protocol, adsl: pl.DataFrame, result: DeriveResult
-) -> None:
+class _Output:
+    """A derived dataset, gathered whole into ``result.datasets`` or, when its SDTM domain is
+    streamed and an output folder was given, written chunk by chunk (:class:`DatasetWriter`) to
+    the staging folder that :meth:`DeriveResult.write` empties into the output folder."""
+
+    def __init__(self, result: DeriveResult, name: str, stage: Path | None, fmt: str):
+        self.result, self.name = result, name
+        self.writer = DatasetWriter(stage / name, fmt) if stage is not None else None
+        self.parts: list[pl.DataFrame] = []
+
+    def add(self, frame: pl.DataFrame) -> None:
+        if self.writer is not None:
+            self.writer.write(frame)
+        else:
+            self.parts.append(frame)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.result.staged[self.name] = (self.writer.close(), self.writer.rows)
+        elif self.parts:
+            self.result.datasets[self.name] = (
+                self.parts[0] if len(self.parts) == 1 else pl.concat(self.parts)
+            )
+
+
+def _output(result: DeriveResult, sdtm: SdtmData, name: str, domain: str,
+            stage: Path | None, fmt: str) -> _Output:  # fmt: skip
+    return _Output(result, name, stage if domain in sdtm.streamed else None, fmt)
+
+
+def _adae_adlb(
+    sdtm: SdtmData, protocol: Protocol, adsl: pl.DataFrame, result: DeriveResult,
+    stage: Path | None, fmt: str,
+) -> pl.DataFrame | None:  # fmt: skip
+    """ADAE and ADLB; returns the LB records of protocol markers when LB is streamed (the
+    biomarker step reads them instead of the whole domain)."""
     if "ae" in sdtm:
         from oncotrial.derive.adae import derive_adae
 
@@ -237,19 +303,54 @@ def _safety_and_pro(
                 "not treatment-emergent (kept in ADAE with TRTEMFL = N; left out of TEAE tables)",
                 int((adae["TRTEMFL"] != "Y").sum()),
             )  # fmt: skip
-    if "lb" in sdtm:
-        from oncotrial.derive.adlb import derive_adlb
+    if "lb" not in sdtm:
+        return None
+    from oncotrial.derive.adlb import derive_adlb
 
-        result.datasets["adlb"] = derive_adlb(sdtm["lb"], adsl, protocol)
-    if "qs" in sdtm:
-        from oncotrial.derive.adqs import adqs_exclusions, derive_adqs
+    streamed = "lb" in sdtm.streamed
+    codes = [(m.testcd or m.id).upper() for m in protocol.biomarkers if m.source == "LB"]
+    kept = []
+    n_warnings = len(sdtm.warnings)
+    output = _output(result, sdtm, "adlb", "lb", stage, fmt)
+    for chunk in sdtm.chunks("lb"):
+        output.add(derive_adlb(chunk, adsl, protocol))
+        if streamed and codes and "LBTESTCD" in chunk.columns:
+            kept.append(chunk.filter(pl.col("LBTESTCD").str.to_uppercase().is_in(codes)))
+    output.close()
+    result.warnings.extend(sdtm.warnings[n_warnings:])
+    if not streamed:
+        return None
+    return pl.concat(kept) if kept else sdtm.select("lb", "USUBJID", "LBTESTCD", "_ROW")
 
-        qs = sdtm["qs"]
-        result.datasets["adqs"] = derive_adqs(qs, adsl, protocol, file=sdtm.files["qs"].name)
-        for row in adqs_exclusions(qs, protocol).iter_rows(named=True):
-            result.add_exclusion(
-                "adqs", sdtm.files["qs"].name, str(row.get("REASON")), int(row.get("N", 0))
-            )
+
+def _adqs(
+    sdtm: SdtmData, protocol: Protocol, adsl: pl.DataFrame, result: DeriveResult,
+    stage: Path | None, fmt: str,
+) -> pl.DataFrame | None:  # fmt: skip
+    """ADQS (a chunk of subjects at a time when QS is streamed) and the TTD_<scale> records of
+    ADTTE, built from what each chunk contributes (:class:`~oncotrial.derive.ttd.TtdParts`)."""
+    if "qs" not in sdtm:
+        return None
+    from oncotrial.derive.adqs import adqs_exclusions, derive_adqs
+    from oncotrial.derive.ttd import TtdParts, compute_ttd_parts, derive_param_ttd
+
+    file = sdtm.files["qs"].name
+    output = _output(result, sdtm, "adqs", "qs", stage, fmt)
+    parts, excluded = [], []
+    n_warnings = len(sdtm.warnings)
+    for chunk in sdtm.chunks("qs"):
+        adqs = derive_adqs(chunk, adsl, protocol, file=file)
+        output.add(adqs)
+        parts.append(compute_ttd_parts(adqs, protocol))
+        excluded.append(adqs_exclusions(chunk, protocol))
+    output.close()
+    result.warnings.extend(sdtm.warnings[n_warnings:])
+    counts = pl.concat(excluded).group_by("REASON", maintain_order=True).agg(pl.col("N").sum())
+    qscat = pl.col("REASON").str.starts_with("QSCAT ")
+    for reason, n in pl.concat([counts.filter(qscat).sort("REASON"),
+                                counts.filter(~qscat)]).iter_rows():  # fmt: skip
+        result.add_exclusion("adqs", file, str(reason), int(n))
+    return derive_param_ttd(TtdParts.combine(parts), adsl, protocol)
 
 
 def explain(usubjid: str, sdtm: SdtmData, protocol: Protocol) -> str:

@@ -31,6 +31,8 @@ STARTDT and per scale present in ADQS.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import polars as pl
 
 from oncotrial.derive.adqs import PARAMS
@@ -87,8 +89,48 @@ def compute_deterioration(
     return post.with_columns(EVFL=first).drop("_Q", "_S", "_B", "_BB", "_G")
 
 
-def derive_param_ttd(adqs: pl.DataFrame, adsl: pl.DataFrame, protocol: Protocol) -> pl.DataFrame:
-    """ADTTE records ``TTD_<scale>`` from ADQS and ADSL (rules in the module docstring).
+@dataclass(frozen=True)
+class TtdParts:
+    """What TTD needs from ADQS, per subject and scale: the deterioration date (_EVDT), the last
+    post-baseline date (_LASTDT), whether there is a baseline (_HASBL), and the scales present.
+    Parts of disjoint sets of subjects (chunks of ADQS) add up with :meth:`combine`."""
+
+    events: pl.DataFrame
+    last: pl.DataFrame
+    base: pl.DataFrame
+    scales: pl.DataFrame
+
+    @staticmethod
+    def combine(parts: list[TtdParts]) -> TtdParts:
+        events, last, base = (
+            pl.concat([getattr(p, n) for p in parts]) for n in ("events", "last", "base")
+        )
+        return TtdParts(events, last, base, pl.concat([p.scales for p in parts]).unique())
+
+
+def compute_ttd_parts(adqs: pl.DataFrame, protocol: Protocol) -> TtdParts:
+    """The per-subject inputs of :func:`derive_param_ttd` from (a chunk of whole subjects of)
+    ADQS."""
+    pro = protocol.pro
+    by = ["USUBJID", "PARAMCD"]
+    definitive = pro.deterioration == "definitive"
+    post = compute_deterioration(adqs, pro.deterioration_threshold, pro.reference, definitive)
+    return TtdParts(
+        events=post.filter("EVFL").select(*by, pl.col("ADT").alias("_EVDT")),
+        last=post.group_by(by).agg(pl.col("ADT").max().alias("_LASTDT")),
+        base=adqs.filter((pl.col("ABLFL") == "Y") & pl.col("BASE").is_not_null())
+        .select(*by)
+        .unique()
+        .with_columns(_HASBL=pl.lit(True)),
+        scales=adqs.select("PARCAT1", "PARAMCD").unique(),
+    )
+
+
+def derive_param_ttd(
+    adqs: pl.DataFrame | TtdParts, adsl: pl.DataFrame, protocol: Protocol
+) -> pl.DataFrame:
+    """ADTTE records ``TTD_<scale>`` from ADQS (or its :class:`TtdParts`) and ADSL (rules in the
+    module docstring).
 
     Columns: STUDYID, USUBJID, COHORT, PARAMCD, PARAM, PARCAT1, STARTDT, ADT, AVAL, AVALU, CNSR,
     EVNTDESC, CNSDTDSC, SRCDOM, SRCVAR.
@@ -97,19 +139,10 @@ def derive_param_ttd(adqs: pl.DataFrame, adsl: pl.DataFrame, protocol: Protocol)
     thr = pro.deterioration_threshold
     definitive = pro.deterioration == "definitive"
     by = ["USUBJID", "PARAMCD"]
-    post = compute_deterioration(adqs, thr, pro.reference, definitive)
-    events = post.filter("EVFL").select(*by, pl.col("ADT").alias("_EVDT"))
-    last = post.group_by(by).agg(pl.col("ADT").max().alias("_LASTDT"))
-    base = (
-        adqs.filter((pl.col("ABLFL") == "Y") & pl.col("BASE").is_not_null())
-        .select(*by)
-        .unique()
-        .with_columns(_HASBL=pl.lit(True))
-    )
-    scales = (
-        adqs.select("PARCAT1", "PARAMCD")
-        .unique()
-        .join(PARAMS.select("PARCAT1", "PARAMCD", "PARAM", "_PORD"), on=["PARCAT1", "PARAMCD"])
+    parts = adqs if isinstance(adqs, TtdParts) else compute_ttd_parts(adqs, protocol)
+    events, last, base = parts.events, parts.last, parts.base
+    scales = parts.scales.join(
+        PARAMS.select("PARCAT1", "PARAMCD", "PARAM", "_PORD"), on=["PARCAT1", "PARAMCD"]
     )
     keep = [c for c in ("STUDYID", "COHORT") if c in adsl.columns]
     death = pl.col("DTHDT") if "DTHDT" in adsl.columns else pl.lit(None, pl.Date)

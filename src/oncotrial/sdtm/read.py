@@ -16,7 +16,7 @@ Handled, not fatal (reported as warnings):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +25,7 @@ import polars as pl
 from oncotrial.errors import InputError, Problem, Severity
 from oncotrial.sdtm.dates import dtc_problem, dtc_to_date
 from oncotrial.sdtm.schema import DomainSpec, spec_for
+from oncotrial.sdtm.stream import STREAMABLE, StreamedDomain, plan_stream
 
 SUFFIXES = (".csv", ".csv.gz", ".xpt", ".parquet")
 MAX_PER_KIND = 20  # problems listed per (file, variable, kind); the rest are counted
@@ -32,16 +33,25 @@ MAX_PER_KIND = 20  # problems listed per (file, variable, kind); the rest are co
 
 @dataclass
 class SdtmData:
-    """Validated SDTM domains keyed by lowercase domain name, with their files and warnings."""
+    """Validated SDTM domains keyed by lowercase domain name, with their files and warnings.
+
+    Domains too large to hold whole (``read_sdtm(..., stream_rows=...)``) are in ``streamed``:
+    :meth:`chunks` gives them a chunk of whole subjects at a time, :meth:`select` a few of their
+    variables; indexing one reads it whole.
+    """
 
     domains: dict[str, pl.DataFrame]
     files: dict[str, Path]
     warnings: list[Problem] = field(default_factory=list)
+    streamed: dict[str, StreamedDomain] = field(default_factory=dict)
 
     def __contains__(self, name: str) -> bool:
-        return name in self.domains
+        return name in self.domains or name in self.streamed
 
     def __getitem__(self, name: str) -> pl.DataFrame:
+        if name in self.streamed:
+            self.domains[name] = pl.concat(list(self.chunks(name))).sort("_ROW")
+            del self.streamed[name]
         if name not in self.domains:
             raise InputError(
                 Problem(
@@ -53,10 +63,29 @@ class SdtmData:
         return self.domains[name]
 
     def get(self, name: str) -> pl.DataFrame | None:
-        return self.domains.get(name)
+        if name not in self:
+            return None
+        return self[name]
+
+    def chunks(self, name: str) -> Iterator[pl.DataFrame]:
+        """The validated records of a domain, a chunk of whole subjects at a time (the whole
+        domain at once when it is not streamed). A streamed domain's errors are raised after
+        its last chunk; its warnings are added to :attr:`warnings`."""
+        if name in self.streamed:
+            yield from self.streamed[name].chunks(self.warnings)
+        else:
+            yield self[name]
+
+    def select(self, name: str, *columns: str) -> pl.DataFrame | None:
+        """The named variables of a domain that it has (None when the domain is absent); for a
+        streamed domain they are read from its file, unchecked."""
+        if name in self.streamed:
+            return self.streamed[name].select(*columns)
+        frame = self.domains.get(name)
+        return None if frame is None else frame.select(c for c in columns if c in frame.columns)
 
     def require(self, *names: str, needed_for: str) -> None:
-        missing = [n for n in names if n not in self.domains]
+        missing = [n for n in names if n not in self]
         if missing:
             raise InputError(
                 [
@@ -122,12 +151,19 @@ def discover(folder: Path, files: Mapping[str, str] | None = None) -> dict[str, 
     return chosen
 
 
-def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
-    """Every column as text; integer-valued floats written as integers (XPT/Parquet)."""
+def _as_text(frame: pl.DataFrame, numeric: Iterable[str] = ()) -> pl.DataFrame:
+    """Every column as text; integer-valued floats written as integers (XPT/Parquet).
+
+    Variables in ``numeric`` that are already numbers (Parquet, XPT) become Float64 directly: the
+    text round trip would give the same values (a float's shortest text parses back exactly).
+    """
     exprs = []
+    keep = set(numeric)
     for name, dtype in frame.schema.items():
         c = pl.col(name)
-        if dtype.is_float():
+        if name in keep and (dtype.is_float() or dtype.is_integer()):
+            e = c.cast(pl.Float64)
+        elif dtype.is_float():
             # A number's text has no blanks and is never empty: no strip needed.
             e = (
                 pl.when(c.is_finite() & (c == c.round(0)) & (c.abs() < 1e15))
@@ -142,8 +178,9 @@ def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select(exprs)
 
 
-def read_table(path: Path) -> pl.DataFrame:
-    """One domain file as a text frame. Raises InputError for unreadable files."""
+def read_table(path: Path, numeric: Iterable[str] = ()) -> pl.DataFrame:
+    """One domain file as a text frame (``numeric`` variables stored as numbers stay numbers:
+    :func:`_as_text`). Raises InputError for unreadable files."""
     name = path.name.lower()
     try:
         if name.endswith((".csv", ".csv.gz")):
@@ -165,20 +202,39 @@ def read_table(path: Path) -> pl.DataFrame:
     except InputError:
         raise
     except Exception as exc:  # every reader's own error becomes one clear message
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        if "utf-8" in detail.lower() or "utf8" in detail.lower():
-            detail = "not UTF-8 text; save the file as UTF-8"
-        raise InputError(
-            Problem(f"cannot be read: {detail}", file=path.name), title="invalid SDTM"
-        ) from None
+        raise _unreadable(path, exc) from None
     frame = frame.rename({c: c.strip().upper() for c in frame.columns})
-    return _as_text(frame)
+    return _as_text(frame, numeric)
+
+
+def _unreadable(path: Path, exc: Exception) -> InputError:
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if "utf-8" in detail.lower() or "utf8" in detail.lower():
+        detail = "not UTF-8 text; save the file as UTF-8"
+    return InputError(Problem(f"cannot be read: {detail}", file=path.name), title="invalid SDTM")
 
 
 class _Collector:
+    """Problems of one file, gathered over one frame or over the chunks of a streamed file.
+
+    Row problems are grouped by kind (variable, message, severity): each kind lists its first
+    :data:`MAX_PER_KIND` rows by row number and counts the rest, whatever the chunk they came
+    from, so a streamed file reports exactly what the whole file read at once would.
+    """
+
     def __init__(self, file: str):
         self.file = file
-        self.problems: list[Problem] = []
+        self._order: list[tuple[str, ...]] = []
+        self._severity: dict[tuple[str, ...], Severity] = {}
+        self._shown: dict[tuple[str, ...], list[Problem]] = {}
+        self._count: dict[tuple[str, ...], int] = {}
+        self._dups: tuple[int, list[int], str | None] = (0, [], None)
+
+    def _kind(self, key: tuple[str, ...]) -> None:
+        if key not in self._count:
+            self._order.append(key)
+            self._count[key] = 0
+            self._shown[key] = []
 
     def rows(
         self, bad: pl.DataFrame, variable: str, message: str, severity: Severity = "error"
@@ -187,33 +243,70 @@ class _Collector:
         n = bad.height
         if n == 0:
             return
-        shown = bad.head(MAX_PER_KIND)
+        key = ("rows", variable, message, severity)
+        self._kind(key)
+        self._severity[key] = severity
+        self._count[key] += n
+        shown = bad.sort("_ROW").head(MAX_PER_KIND)
         values = shown[variable].to_list() if variable in shown.columns else [None] * shown.height
-        for row, value in zip(shown["_ROW"].to_list(), values, strict=True):
-            self.problems.append(
-                Problem(
-                    message,
-                    file=self.file,
-                    row=row,
-                    variable=variable,
-                    value=None if value is None else str(value),
-                    severity=severity,
-                )
-            )
-        if n > MAX_PER_KIND:
-            self.problems.append(
-                Problem(
-                    f"... and {n - MAX_PER_KIND} more rows with the same problem ({message})",
-                    file=self.file,
-                    variable=variable,
-                    severity=severity,
-                )
-            )
+        new = [
+            Problem(message, file=self.file, row=row, variable=variable,
+                    value=_text(value), severity=severity)
+            for row, value in zip(shown["_ROW"].to_list(), values, strict=True)
+        ]  # fmt: skip
+        merged = sorted(self._shown[key] + new, key=lambda p: p.row or 0)
+        self._shown[key] = merged[:MAX_PER_KIND]
 
     def file_level(
         self, message: str, variable: str | None = None, severity: Severity = "error"
     ) -> None:
-        self.problems.append(Problem(message, file=self.file, variable=variable, severity=severity))
+        """A problem of the whole file (listed once, however many chunks report it)."""
+        key = ("file", message, variable or "", severity)
+        self._kind(key)
+        self._shown[key] = [
+            Problem(message, file=self.file, variable=variable, severity=severity)
+        ]
+
+    def repeats(self, n: int, rows: list[int], seq: str | None) -> None:
+        """Records equal to an earlier record in every variable but ``seq``: one warning."""
+        if n:
+            self._kind(("repeats",))
+            total, first, _ = self._dups
+            self._dups = (total + n, sorted(first + rows)[:5], seq)
+
+    @property
+    def problems(self) -> list[Problem]:
+        out: list[Problem] = []
+        for key in self._order:
+            if key[0] == "repeats":
+                n, first, seq = self._dups
+                out.append(Problem(
+                    f"{n} records repeat an earlier record in every variable"
+                    f"{' but ' + seq if seq else ''} (rows {', '.join(map(str, first))}"
+                    f"{', ...' if n > 5 else ''}); the repeats were dropped",
+                    file=self.file, severity="warning"))  # fmt: skip
+                continue
+            out.extend(self._shown[key])
+            n = self._count[key]
+            if key[0] == "rows" and n > MAX_PER_KIND:
+                _, variable, message, _ = key
+                out.append(Problem(
+                    f"... and {n - MAX_PER_KIND} more rows with the same problem ({message})",
+                    file=self.file, variable=variable, severity=self._severity[key]))  # fmt: skip
+        return out
+
+
+def _text(value: object) -> str | None:
+    """A value as the user wrote it: numbers kept as numbers are shown as their text would be
+    (3, not 3.0; NaN)."""
+    if value is None:
+        return None
+    if isinstance(value, float):
+        if value != value:
+            return "NaN"
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+    return str(value)
 
 
 def _seq_var(domain: str, frame: pl.DataFrame) -> str | None:
@@ -247,11 +340,19 @@ def validate_domain(
     domain: str, frame: pl.DataFrame, file: str, subjects: pl.Series | None = None
 ) -> tuple[pl.DataFrame, list[Problem]]:
     """Check one domain against its spec; return the cleaned frame and every problem found."""
-    spec: DomainSpec | None = spec_for(domain)
     out = _Collector(file)
     frame = frame.with_row_index("_ROW", offset=1).with_columns(pl.col("_ROW").cast(pl.Int64))
+    return _check_domain(domain, frame, out, subjects), out.problems
+
+
+def _check_domain(
+    domain: str, frame: pl.DataFrame, out: _Collector, subjects: pl.Series | None
+) -> pl.DataFrame:
+    """The checks of :func:`validate_domain` on a frame with ``_ROW`` (the whole file or a
+    chunk of whole subjects); problems go to ``out``; returns the cleaned frame."""
+    spec: DomainSpec | None = spec_for(domain)
     if spec is None:
-        return frame, out.problems
+        return frame
     cols = set(frame.columns)
     missing = [v for v in spec.required if v not in cols]
     for v in missing:
@@ -330,13 +431,7 @@ def validate_domain(
         dup_mask = _repeats(frame, content)
         n_dup = int(dup_mask.sum())
         if n_dup:
-            first_rows = frame.filter(dup_mask)["_ROW"].head(5).to_list()
-            out.file_level(
-                f"{n_dup} records repeat an earlier record in every variable"
-                f"{' but ' + seq if seq else ''} (rows {', '.join(map(str, first_rows))}"
-                f"{', ...' if n_dup > 5 else ''}); the repeats were dropped",
-                severity="warning",
-            )
+            out.repeats(n_dup, frame.filter(dup_mask)["_ROW"].head(5).to_list(), seq)
             frame = frame.filter(~dup_mask)
     key = [k for k in spec.key if k in frame.columns]
     if key and len(key) == len(spec.key) and frame.height:
@@ -373,7 +468,7 @@ def validate_domain(
         out.rows(orphans.select("_ROW", "USUBJID"), "USUBJID", "subject not found in DM")
     if casts:
         frame = frame.with_columns(**casts)
-    return frame, out.problems
+    return frame
 
 
 def read_sdtm(
@@ -381,6 +476,7 @@ def read_sdtm(
     *,
     files: Mapping[str, str] | None = None,
     domains: Iterable[str] | None = None,
+    stream_rows: int | None = None,
 ) -> SdtmData:
     """Read and validate the SDTM domains in ``folder``.
 
@@ -388,6 +484,10 @@ def read_sdtm(
     protocol's ``sdtm_files``); ``domains`` limits reading to those domains (DM is always read
     when present, as every other domain is checked against its subjects). Raises InputError with
     every error of every file; warnings are returned in :attr:`SdtmData.warnings`.
+
+    With ``stream_rows``, an LB or QS file of more records than that is not read here but
+    streamed (:mod:`oncotrial.sdtm.stream`): it is checked chunk by chunk as it is used, and its
+    errors are raised then.
     """
     folder = Path(folder)
     paths = discover(folder, files)
@@ -395,9 +495,19 @@ def read_sdtm(
     problems: list[Problem] = []
     frames: dict[str, pl.DataFrame] = {}
     raw: dict[str, pl.DataFrame] = {}
+    streamed: dict[str, StreamedDomain] = {}
     for d in sorted(wanted & set(paths)):
         try:
-            raw[d] = read_table(paths[d])
+            plan = (
+                plan_stream(d, paths[d], stream_rows)
+                if stream_rows is not None and d in STREAMABLE
+                else None
+            )
+            if plan is not None:
+                streamed[d] = plan
+                continue
+            spec = spec_for(d)
+            raw[d] = read_table(paths[d], spec.numeric if spec is not None else ())
         except InputError as exc:
             problems.extend(exc.problems)
     subjects = None
@@ -410,6 +520,8 @@ def read_sdtm(
                 file=str(folder),
             )
         )
+    for plan in streamed.values():
+        plan.subjects = subjects
     for d in list(raw):
         # Drop each text frame once validated: only the cleaned one is kept.
         clean, found = validate_domain(d, raw.pop(d), paths[d].name, subjects)
@@ -419,7 +531,10 @@ def read_sdtm(
     if errors:
         raise InputError(errors, title=f"invalid SDTM in {folder}")
     return SdtmData(
-        frames, {d: paths[d] for d in frames}, [p for p in problems if p.severity == "warning"]
+        frames,
+        {d: paths[d] for d in sorted([*frames, *streamed])},
+        [p for p in problems if p.severity == "warning"],
+        streamed,
     )
 
 
@@ -444,7 +559,8 @@ def validate_every_file(folder: str | Path) -> tuple[dict[str, int], list[Proble
             subjects = None
     for p in paths:
         try:
-            frame = read_table(p)
+            spec = spec_for(domain_of(p) or "")
+            frame = read_table(p, spec.numeric if spec is not None else ())
         except InputError as exc:
             problems.extend(exc.problems)
             continue

@@ -188,12 +188,15 @@ def derive_all(
         result.add_exclusion(row["DATASET"], row["SOURCE"], row["REASON"], int(row["N"]))
     result.warnings.extend(tte.problems)
     stage = Path(out) / STAGE if out is not None else None
+    n_read = len(sdtm.warnings)
     try:
         lb_markers = _adae_adlb(sdtm, protocol, adsl, result, stage, fmt)
         ttd = _adqs(sdtm, protocol, adsl, result, stage, fmt)
         if ttd is not None and ttd.height:
             adtte = pl.concat([adtte, ttd], how="diagonal_relaxed")
         result.datasets["adtte"] = adtte
+        if len(sdtm.warnings) > n_read:  # the streamed domains' warnings join the read ones
+            result.warnings = _by_domain(sdtm.warnings) + result.warnings[n_read:]
         if lb_markers is not None:  # LB was streamed: its marker records were kept
             sdtm = SdtmData({**sdtm.domains, "lb": lb_markers}, sdtm.files, [])
         _biomarkers(sdtm, protocol, adsl, result)
@@ -256,6 +259,13 @@ def _biomarkers(
         )  # fmt: skip
 
 
+def _by_domain(warnings: list[Problem]) -> list[Problem]:
+    """Read warnings in domain order, as :func:`~oncotrial.sdtm.read.read_sdtm` lists them."""
+    from oncotrial.sdtm.read import domain_of
+
+    return sorted(warnings, key=lambda p: domain_of(Path(p.file or "")) or "")
+
+
 class _Output:
     """A derived dataset, gathered whole into ``result.datasets`` or, when its SDTM domain is
     streamed and an output folder was given, written chunk by chunk (:class:`DatasetWriter`) to
@@ -271,6 +281,11 @@ class _Output:
             self.writer.write(frame)
         else:
             self.parts.append(frame)
+
+    def abort(self) -> None:
+        """Close the file of a failed derivation (the staging folder is then removed)."""
+        if self.writer is not None:
+            self.writer.close()
 
     def close(self) -> None:
         if self.writer is not None:
@@ -310,14 +325,16 @@ def _adae_adlb(
     streamed = "lb" in sdtm.streamed
     codes = [(m.testcd or m.id).upper() for m in protocol.biomarkers if m.source == "LB"]
     kept = []
-    n_warnings = len(sdtm.warnings)
     output = _output(result, sdtm, "adlb", "lb", stage, fmt)
-    for chunk in sdtm.chunks("lb"):
-        output.add(derive_adlb(chunk, adsl, protocol))
-        if streamed and codes and "LBTESTCD" in chunk.columns:
-            kept.append(chunk.filter(pl.col("LBTESTCD").str.to_uppercase().is_in(codes)))
+    try:
+        for chunk in sdtm.chunks("lb"):
+            output.add(derive_adlb(chunk, adsl, protocol))
+            if streamed and codes and "LBTESTCD" in chunk.columns:
+                kept.append(chunk.filter(pl.col("LBTESTCD").str.to_uppercase().is_in(codes)))
+    except BaseException:
+        output.abort()
+        raise
     output.close()
-    result.warnings.extend(sdtm.warnings[n_warnings:])
     if not streamed:
         return None
     return pl.concat(kept) if kept else sdtm.select("lb", "USUBJID", "LBTESTCD", "_ROW")
@@ -337,14 +354,16 @@ def _adqs(
     file = sdtm.files["qs"].name
     output = _output(result, sdtm, "adqs", "qs", stage, fmt)
     parts, excluded = [], []
-    n_warnings = len(sdtm.warnings)
-    for chunk in sdtm.chunks("qs"):
-        adqs = derive_adqs(chunk, adsl, protocol, file=file)
-        output.add(adqs)
-        parts.append(compute_ttd_parts(adqs, protocol))
-        excluded.append(adqs_exclusions(chunk, protocol))
+    try:
+        for chunk in sdtm.chunks("qs"):
+            adqs = derive_adqs(chunk, adsl, protocol, file=file)
+            output.add(adqs)
+            parts.append(compute_ttd_parts(adqs, protocol))
+            excluded.append(adqs_exclusions(chunk, protocol))
+    except BaseException:
+        output.abort()
+        raise
     output.close()
-    result.warnings.extend(sdtm.warnings[n_warnings:])
     counts = pl.concat(excluded).group_by("REASON", maintain_order=True).agg(pl.col("N").sum())
     qscat = pl.col("REASON").str.starts_with("QSCAT ")
     for reason, n in pl.concat([counts.filter(qscat).sort("REASON"),

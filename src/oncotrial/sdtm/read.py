@@ -229,10 +229,15 @@ class _Collector:
         self._shown: dict[tuple[str, ...], list[Problem]] = {}
         self._count: dict[tuple[str, ...], int] = {}
         self._dups: tuple[int, list[int], str | None] = (0, [], None)
+        self._rank: dict[tuple[str, ...], tuple[int, str]] = {}
+        self.step = 0
+        """The check being run (set by the checks): kinds are listed by step, then message, as
+        a whole-file read lists them, whichever chunk found them first."""
 
     def _kind(self, key: tuple[str, ...]) -> None:
         if key not in self._count:
             self._order.append(key)
+            self._rank[key] = (self.step, key[2] if key[0] == "rows" else "")
             self._count[key] = 0
             self._shown[key] = []
 
@@ -263,9 +268,7 @@ class _Collector:
         """A problem of the whole file (listed once, however many chunks report it)."""
         key = ("file", message, variable or "", severity)
         self._kind(key)
-        self._shown[key] = [
-            Problem(message, file=self.file, variable=variable, severity=severity)
-        ]
+        self._shown[key] = [Problem(message, file=self.file, variable=variable, severity=severity)]
 
     def repeats(self, n: int, rows: list[int], seq: str | None) -> None:
         """Records equal to an earlier record in every variable but ``seq``: one warning."""
@@ -277,7 +280,7 @@ class _Collector:
     @property
     def problems(self) -> list[Problem]:
         out: list[Problem] = []
-        for key in self._order:
+        for key in sorted(self._order, key=self._rank.__getitem__):
             if key[0] == "repeats":
                 n, first, seq = self._dups
                 out.append(Problem(
@@ -353,16 +356,21 @@ def _check_domain(
     spec: DomainSpec | None = spec_for(domain)
     if spec is None:
         return frame
+    out.step = 0  # each check has its own step: kinds are listed in check order
     cols = set(frame.columns)
     missing = [v for v in spec.required if v not in cols]
     for v in missing:
+        out.step += 1
         out.file_level(f"required variable {v} is missing ({spec.name.upper()}: {spec.purpose})", v)
     for group in spec.any_of:
+        out.step += 1
         if not cols.intersection(group):
             out.file_level(f"one of the variables {' / '.join(group)} is required", "/".join(group))
+    out.step += 1
     if frame.height == 0:
         out.file_level("the file has no records", severity="warning")
     for v in spec.not_null:
+        out.step += 1
         if v in cols:
             out.rows(
                 frame.filter(pl.col(v).is_null()).select("_ROW", v),
@@ -370,6 +378,7 @@ def _check_domain(
                 f"{v} is empty; every record needs it",
             )
     for v in spec.dates:
+        out.step += 1
         if v in cols:
             # Dates repeat (one per visit): check each distinct text once, then find its rows.
             why_of = (
@@ -393,6 +402,7 @@ def _check_domain(
                 )
     casts = {}
     for v in spec.numeric:
+        out.step += 2
         if v in cols:
             num = pl.col(v).cast(pl.Float64, strict=False)
             bad = frame.filter(pl.col(v).is_not_null() & (num.is_null() | ~num.is_finite())).select(
@@ -400,10 +410,12 @@ def _check_domain(
             )
             out.rows(bad, v, "not a number; expected a numeric value")
             if v in spec.nonnegative:
+                out.step += 1
                 neg = frame.filter(num < 0).select("_ROW", v)
                 out.rows(neg, v, "negative; expected a number >= 0")
             casts[v] = num
     for t in spec.terms:
+        out.step += 1
         if t.variable not in cols:
             continue
         cond = pl.col(t.variable).is_not_null() & ~pl.col(t.variable).is_in(list(t.allowed))
@@ -420,6 +432,7 @@ def _check_domain(
             t.severity,
         )
     for a, b in spec.date_order:
+        out.step += 1
         if a in cols and b in cols:
             da, db = dtc_to_date(pl.col(a)), dtc_to_date(pl.col(b))
             bad = frame.filter(db < da).select("_ROW", b, a)
@@ -427,6 +440,7 @@ def _check_domain(
     # Exact duplicates (every variable but --SEQ equal): warn, keep the first.
     seq = _seq_var(domain, frame)
     content = [c for c in frame.columns if c not in ("_ROW", seq)]
+    out.step += 1
     if frame.height and content:
         dup_mask = _repeats(frame, content)
         n_dup = int(dup_mask.sum())
@@ -434,6 +448,7 @@ def _check_domain(
             out.repeats(n_dup, frame.filter(dup_mask)["_ROW"].head(5).to_list(), seq)
             frame = frame.filter(~dup_mask)
     key = [k for k in spec.key if k in frame.columns]
+    out.step += 1
     if key and len(key) == len(spec.key) and frame.height:
         nonnull = frame.select("_ROW", *key).filter(
             pl.all_horizontal(pl.col(k).is_not_null() for k in key)
@@ -449,6 +464,7 @@ def _check_domain(
                 "warning",
             )
     ck = [k for k in spec.conflict_key if k in frame.columns]
+    out.step += 1
     if ck and spec.conflict_value in frame.columns and frame.height:
         groups = frame.group_by(ck).agg(
             pl.col(spec.conflict_value).n_unique().alias("_n"), pl.col("_ROW")
@@ -461,6 +477,7 @@ def _check_domain(
             f"conflicting values for the same {', '.join(ck)}; keep one record per "
             "lesion, test, date and reader",
         )
+    out.step += 1
     if subjects is not None and "USUBJID" in cols and domain != "dm":
         orphans = frame.filter(
             pl.col("USUBJID").is_not_null() & ~pl.col("USUBJID").is_in(subjects.implode())

@@ -226,3 +226,69 @@ def test_no_features_gives_an_empty_frame_with_the_columns():
 def test_docstring_examples_run():
     result = doctest.testmod(screen, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+def statsmodels_logit(y, col):
+    ok = ~np.isnan(col)
+    start = [np.log(y[ok].mean() / (1 - y[ok].mean())), 0.0]
+    fit = sm.Logit(y[ok], sm.add_constant(col[ok])).fit(
+        start_params=start, disp=0, method="newton", tol=1e-12, maxiter=100
+    )
+    return fit.params[1], fit.bse[1]
+
+
+def spy_on_evaluations(monkeypatch):
+    """Number of features in each batch evaluation of p (one entry per evaluation)."""
+    sizes = []
+    evaluate = _screen_logit.evaluate
+
+    def spy(blk, a, b):
+        sizes.append(blk.x.shape[1])
+        return evaluate(blk, a, b)
+
+    monkeypatch.setattr(_screen_logit, "evaluate", spy)
+    return sizes
+
+
+def test_a_feature_that_converges_late_is_still_polished_after_the_others_stop(monkeypatch):
+    rng = np.random.default_rng(11)
+    y = (rng.random(300) < 0.4).astype(float)
+    x = rng.normal(size=(300, 6)) * [1, 2, 0.5, 10, 1, 1]
+    x[:, 5] = 3 * y + rng.normal(size=300)  # strong effect: far from the start, many steps
+    x[rng.random(x.shape) < 0.05] = np.nan
+    sizes = spy_on_evaluations(monkeypatch)
+    res = logistic_screen(y, x)
+    assert sizes[0] == 6 and sizes[-1] == 1  # the last evaluations are of feature 6 alone
+    assert res["converged"].all()
+    for j in range(6):
+        coef, se = statsmodels_logit(y, x[:, j])
+        assert res["coef"][j] == pytest.approx(coef, abs=TOL)
+        assert res["se"][j] == pytest.approx(se, abs=TOL)
+
+
+def test_fourth_order_first_step_lets_one_evaluation_confirm_modest_effects(monkeypatch):
+    # slopes about -0.06: the expanded score equation lands within 1e-7 of the estimate, so the
+    # first evaluation of p already gives a Newton step below the tolerance
+    rng = np.random.default_rng(13)
+    y = (rng.random(400) < 0.3).astype(float)
+    x = rng.normal(size=(400, 2)) + 0.1 * y[:, None]
+    sizes = spy_on_evaluations(monkeypatch)
+    res = logistic_screen(y, x)
+    assert sizes == [2]
+    for j in range(2):
+        coef, se = statsmodels_logit(y, x[:, j])
+        assert res["coef"][j] == pytest.approx(coef, abs=TOL)
+        assert res["se"][j] == pytest.approx(se, abs=TOL)
+
+
+def test_the_estimate_does_not_depend_on_the_unit_of_the_feature():
+    # the same marker in units 1e70, 1e6, 1e-3 and 1e-70 times the first: slope and standard
+    # error scale exactly (the convergence test is on b sd(x)); at 1e70 the moment sum x^5
+    # of the fourth-order first step overflows and Newton's step is taken instead
+    _, _, x, y = panel(8, p=3, missing=0.0)
+    units = np.array([1.0, 1e70, 1e6, 1e-3, 1e-70])
+    res = logistic_screen(y, x[:, [0]] * units)
+    assert res["converged"].all()
+    coef, se = res["coef"].to_numpy() * units, res["se"].to_numpy() * units
+    assert coef == pytest.approx(np.full(5, coef[0]), rel=1e-9)
+    assert se == pytest.approx(np.full(5, se[0]), rel=1e-9)

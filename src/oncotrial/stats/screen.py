@@ -52,9 +52,10 @@ from ._errors import StatsInputError
 
 TIES = ("efron", "breslow")
 COX_BLOCK = 1 << 15
-LOGIT_BLOCK = 1 << 16
-"""Subjects x features per block (Cox needs three arrays per block): small enough that the
-temporaries stay in cache."""
+LOGIT_BLOCK = 1 << 17
+"""Subjects x features per block. Cox needs three arrays per block: small enough that the
+temporaries stay in cache. A logistic block has few, large numpy calls per feature (one or two
+evaluations of ``p``), so it is larger: the per-block Python overhead then stays small."""
 MAX_THREADS = 8
 _T = TypeVar("_T")
 

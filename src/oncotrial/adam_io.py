@@ -9,6 +9,7 @@ SAS dates with the DATE9. format. Reading CSV back restores dates from the ADaM 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -144,17 +145,27 @@ def _restore_types(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(casts) if casts else frame
 
 
-def read_dataset(path: Path) -> pl.DataFrame:
+def read_dataset(path: Path, columns: Iterable[str] | None = None) -> pl.DataFrame:
+    """One ADaM dataset with its types restored; ``columns`` reads only those variables (the
+    ones present), which keeps an 18-million-record ADLB small in memory."""
     name = path.name.lower()
+    wanted = None if columns is None else list(columns)
     try:
         if name.endswith(".csv"):
-            frame = pl.read_csv(path, infer_schema_length=None)
+            use = None
+            if wanted is not None:
+                header = pl.read_csv(path, n_rows=0, infer_schema=False).columns
+                use = [c for c in header if c in wanted]
+            frame = pl.read_csv(path, infer_schema_length=None, columns=use)
         elif name.endswith(".parquet"):
-            frame = pl.read_parquet(path)
+            use = None
+            if wanted is not None:
+                use = [c for c in pl.read_parquet_schema(path) if c in wanted]
+            frame = pl.read_parquet(path, columns=use)
         elif name.endswith(".xpt"):
             import pyreadstat
 
-            pdf, _ = pyreadstat.read_xport(str(path))
+            pdf, _ = pyreadstat.read_xport(str(path), usecols=wanted)
             frame = pl.from_pandas(pdf)
         else:
             raise InputError(
@@ -172,8 +183,12 @@ def read_dataset(path: Path) -> pl.DataFrame:
     return _restore_types(frame)
 
 
-def read_adam(folder: str | Path) -> dict[str, pl.DataFrame]:
-    """Every ADaM dataset found in ``folder`` (adsl is required)."""
+def read_adam(
+    folder: str | Path, columns: Mapping[str, Iterable[str]] | None = None
+) -> dict[str, pl.DataFrame]:
+    """Every ADaM dataset found in ``folder`` (adsl is required); ``columns`` names, per
+    dataset, the only variables to read (e.g. what the analysis uses of ADLB and ADQS)."""
+    columns = columns or {}
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(Problem("ADaM folder not found", file=str(folder)), title="invalid ADaM")
@@ -182,7 +197,7 @@ def read_adam(folder: str | Path) -> dict[str, pl.DataFrame]:
         for fmt in ("parquet", "csv", "xpt"):
             p = folder / f"{name}.{fmt}"
             if p.is_file():
-                out[name] = read_dataset(p)
+                out[name] = read_dataset(p, columns.get(name))
                 break
     if "adsl" not in out:
         raise InputError(

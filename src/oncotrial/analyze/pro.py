@@ -46,7 +46,7 @@ def _date(adsl: pl.DataFrame, name: str) -> pl.Expr:
     return pl.col(name) if name in adsl.columns else pl.lit(None, pl.Date).alias(name)
 
 
-def _visits(adqs: pl.DataFrame) -> pl.DataFrame:
+def _visits(adqs: pl.LazyFrame) -> pl.DataFrame:
     """Post-baseline visits per instrument with their order (VISORD >= 1) and nominal day."""
     post = adqs.select("PARCAT1", "AVISIT", "AVISITN", "ADY").filter(
         (pl.col("ADY") >= 2) & pl.col("AVISIT").is_not_null()
@@ -60,13 +60,14 @@ def _visits(adqs: pl.DataFrame) -> pl.DataFrame:
         .sort("PARCAT1", "_VN", "NOMDAY", "AVISIT", nulls_last=True)
         .with_columns(VISORD=pl.int_range(1, pl.len() + 1).over("PARCAT1").cast(pl.Int64))
         .drop("_VN")
+        .collect()
     )
 
 
 def _compliance(
-    adqs: pl.DataFrame, adsl: pl.DataFrame, saf: pl.DataFrame, visits: pl.DataFrame
+    adqs: pl.LazyFrame, adsl: pl.DataFrame, saf: pl.DataFrame, visits: pl.DataFrame
 ) -> pl.DataFrame:
-    instruments = adqs.select("PARCAT1").unique()
+    instruments = adqs.select("PARCAT1").unique().collect()
     end = pl.coalesce(pl.min_horizontal("DTHDT", "EOSDT"), pl.col("LSTALVDT"))
     ref = pl.coalesce(_date(adsl, "TRTSDT"), _date(adsl, "STARTDT"))
     follow = adsl.select(
@@ -77,7 +78,7 @@ def _compliance(
     forms = adqs.select("USUBJID", "PARCAT1", "AVISIT", "ADY", "QCOMPLFL", "ABLFL")
     received_bl = (
         forms.filter(pl.col("ABLFL") == "Y").select("USUBJID", "PARCAT1").unique()
-    ).with_columns(_GOT=pl.lit(True))
+    ).with_columns(_GOT=pl.lit(True)).collect()
     baseline = (
         saf.join(instruments, how="cross")
         .join(received_bl, on=["USUBJID", "PARCAT1"], how="left")
@@ -94,6 +95,7 @@ def _compliance(
         .select("USUBJID", "PARCAT1", "AVISIT")
         .unique()
         .with_columns(_GOT=pl.lit(True))
+        .collect()
     )
     on_study = pl.col("_END") >= pl.col("_REF") + pl.duration(days=pl.col("NOMDAY") - 1)
     later = (
@@ -132,21 +134,24 @@ def _t_ci(frame: pl.DataFrame, var: str, conf_level: float) -> pl.DataFrame:
 
 
 def _analysis_records(
-    adqs: pl.DataFrame, pro_pop: pl.DataFrame, visits: pl.DataFrame
-) -> pl.DataFrame:
+    adqs: pl.LazyFrame, pro_pop: pl.DataFrame, visits: pl.DataFrame
+) -> pl.LazyFrame:
+    """Baseline and analysis-flagged records of the PRO population, each once per cohort and
+    once pooled: a lazy query, run by :func:`_scores` and :func:`_responders`, so the (doubled)
+    records are never held (10 million ADQS records at 100,000 subjects)."""
     used = adqs.select("USUBJID", "PARCAT1", "PARAMCD", "AVISIT", "AVAL", "CHG", "ABLFL",
                        "ANL01FL")  # fmt: skip
     base = used.filter(pl.col("ABLFL") == "Y").with_columns(
         AVISIT=pl.lit(BASELINE), VISORD=pl.lit(0, pl.Int64), CHG=pl.lit(None, pl.Float64)
     )
     post = used.filter(pl.col("ANL01FL") == "Y").join(
-        visits.select("PARCAT1", "AVISIT", "VISORD"), on=["PARCAT1", "AVISIT"]
+        visits.lazy().select("PARCAT1", "AVISIT", "VISORD"), on=["PARCAT1", "AVISIT"]
     )
     cols = ["USUBJID", "PARCAT1", "PARAMCD", "AVISIT", "VISORD", "AVAL", "CHG"]
-    return pl.concat([base.select(cols), post.select(cols)]).join(pro_pop, on="USUBJID")
+    return pl.concat([base.select(cols), post.select(cols)]).join(pro_pop.lazy(), on="USUBJID")
 
 
-def _scores(records: pl.DataFrame, conf_level: float) -> pl.DataFrame:
+def _scores(records: pl.LazyFrame, conf_level: float) -> pl.DataFrame:
     keys = ["COHORT", "PARCAT1", "PARAMCD", "AVISIT", "VISORD"]
     aggs = []
     for var in ("AVAL", "CHG"):
@@ -156,17 +161,17 @@ def _scores(records: pl.DataFrame, conf_level: float) -> pl.DataFrame:
             c.mean().alias(f"MEAN_{var}"),
             c.std(ddof=1).alias(f"SD_{var}"),
         ]
-    frame = records.group_by(keys).agg(aggs)
+    frame = records.group_by(keys).agg(aggs).collect()
     for var in ("AVAL", "CHG"):
         frame = _t_ci(frame, var, conf_level)
     return frame
 
 
-def _responders(records: pl.DataFrame, threshold: float) -> pl.DataFrame:
+def _responders(records: pl.LazyFrame, threshold: float) -> pl.DataFrame:
     sign = pl.when(pl.col("PARAMTYP").is_in(_HIGHER_IS_BETTER)).then(1.0).otherwise(-1.0)
     better = pl.col("CHG") * sign
     post = records.filter(pl.col("CHG").is_not_null()).join(
-        PARAMS.select("PARCAT1", "PARAMCD", "PARAMTYP"), on=["PARCAT1", "PARAMCD"]
+        PARAMS.lazy().select("PARCAT1", "PARAMCD", "PARAMTYP"), on=["PARCAT1", "PARAMCD"]
     )
     improved = better >= threshold - EPS
     worse = better <= -threshold + EPS
@@ -182,6 +187,7 @@ def _responders(records: pl.DataFrame, threshold: float) -> pl.DataFrame:
             (pl.col(f"N_{k}") * 100.0 / pl.col("N")).alias(f"PCT_{k}")
             for k in ("IMPROVED", "STABLE", "DETERIORATED")
         )
+        .collect()
     )
 
 
@@ -248,9 +254,10 @@ def compute_pro_summary(adqs: pl.DataFrame, adsl: pl.DataFrame, protocol: Protoc
         with_bl = adqs.filter(pl.col("ABLFL") == "Y")["USUBJID"].unique().implode()
         pro_pop = saf.filter(pl.col("USUBJID").is_in(with_bl))
     cohorts = cohort_order(saf, protocol)
-    visits = _visits(adqs)
-    records = _analysis_records(adqs, pro_pop, visits)
-    compliance = _compliance(adqs, adsl, saf, visits)
+    lazy = adqs.lazy()
+    visits = _visits(lazy)
+    records = _analysis_records(lazy, pro_pop, visits)
+    compliance = _compliance(lazy, adsl, saf, visits)
     scores = _scores(records, conf)
     responders = _responders(records, threshold)
     tables = {

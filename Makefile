@@ -18,9 +18,9 @@ venv: $(STAMP)
 
 demo: $(STAMP)
 	@rm -rf $(DEMO)
-	$(BIN)/oncotrial simulate --protocol examples/protocols/anlotinib-sintilimab-escc.yaml --seed $(SEED) --out $(DEMO)/sdtm
+	$(BIN)/oncotrial simulate --protocol examples/protocols/anlotinib-sintilimab-escc.yaml --seed $(SEED) --out $(DEMO)/sdtm --features $(DEMO)/panel/expression.parquet --n-features 2000
 	$(BIN)/oncotrial derive --sdtm $(DEMO)/sdtm --protocol examples/protocols/anlotinib-sintilimab-escc.yaml --out $(DEMO)/adam
-	$(BIN)/oncotrial report --adam $(DEMO)/adam --protocol examples/protocols/anlotinib-sintilimab-escc.yaml --out $(DEMO)/report/report.html
+	$(BIN)/oncotrial report --adam $(DEMO)/adam --protocol examples/protocols/anlotinib-sintilimab-escc.yaml --out $(DEMO)/report/report.html --features $(DEMO)/panel/expression.parquet
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -18,12 +18,14 @@ import pytest
 
 from oncotrial.adam_io import read_adam
 from oncotrial.analyze import analyze_all
+from oncotrial.biomarkers.screen_results import FeaturePanel
 from oncotrial.derive.pipeline import derive_all
 from oncotrial.protocol import load_protocol
 from oncotrial.report import read_listings, render_report
 from oncotrial.report.sections import SECTION_IDS
 from oncotrial.sdtm.read import read_sdtm
 from oncotrial.simulate import simulate_trial, write_sdtm
+from oncotrial.simulate.biomarkers import simulate_biomarkers
 
 ROOT = Path(__file__).resolve().parents[1]
 PROTOCOL = ROOT / "examples" / "protocols" / "anlotinib-sintilimab-escc.yaml"
@@ -61,12 +63,15 @@ def browser() -> str:
 def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("browser")
     protocol = load_protocol(PROTOCOL)
-    write_sdtm(simulate_trial(protocol, 40, 5, None), folder / "sdtm")
+    domains = simulate_trial(protocol, 40, 5, None)
+    write_sdtm(domains, folder / "sdtm")
     derive_all(read_sdtm(folder / "sdtm", files=protocol.sdtm_files), protocol).write(
         folder / "adam"
     )
     adam = read_adam(folder / "adam")
-    results = analyze_all(adam, protocol)
+    matrix = simulate_biomarkers(domains, 5, n_features=1500)[1]
+    assert matrix is not None
+    results = analyze_all(adam, protocol, FeaturePanel("expression.parquet", matrix))
     out = folder / "report" / "report.html"
     results.write(out.parent)
     return render_report(results, out, adam={**adam, **read_listings(folder / "adam")},
@@ -135,7 +140,9 @@ def test_every_figure_is_rendered_and_none_is_empty(dom: str) -> None:
     parser = _Figures()
     parser.feed(dom)
     expected = {"consort", "waterfall-ANL_SIN", "spider-ANL_SIN", "swimmer-ANL_SIN", "km-pfs",
-                "km-os", "km-dor", "km-ttp", "forest-orr", "forest-pfs", "qol-change"}  # fmt: skip
+                "km-os", "km-dor", "km-ttp", "forest-orr", "forest-pfs", "qol-change",
+                "forest-orr-biomarker", "waterfall-biomarker", "km-pfs-biomarker", "volcano-orr",
+                "volcano-pfs"}  # fmt: skip
     assert expected <= set(parser.marks)
     for fig_id, marks in parser.marks.items():
         assert parser.svgs[fig_id] >= 1, f"{fig_id}: no SVG"

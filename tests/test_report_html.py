@@ -14,6 +14,7 @@ import pytest
 
 from oncotrial.adam_io import read_adam
 from oncotrial.analyze import Results, analyze_all
+from oncotrial.biomarkers.screen_results import FeaturePanel
 from oncotrial.derive.pipeline import derive_all
 from oncotrial.protocol import load_protocol, parse_protocol
 from oncotrial.report import read_listings, render_html, render_report
@@ -22,25 +23,33 @@ from oncotrial.report.sections import _format as fmt
 from oncotrial.report.sections._listing import MAX_ROWS, listing
 from oncotrial.sdtm.read import read_sdtm
 from oncotrial.simulate import simulate_trial, write_sdtm
+from oncotrial.simulate.biomarkers import simulate_biomarkers
 
 ROOT = Path(__file__).resolve().parents[1]
 MULTI = ROOT / "examples" / "protocols" / "camrelizumab-chemo-or-anlotinib-escc.yaml"
 
 
-def build_trial(folder: Path, protocol_file: Path, subjects: int = 30, seed: int = 3):
-    """Simulate, derive and analyse a small trial; returns (results, adam with listings, protocol)."""
+def build_trial(folder: Path, protocol_file: Path, subjects: int = 30, seed: int = 3,
+                n_features: int = 0):  # fmt: skip
+    """Simulate, derive and analyse a small trial (with an expression panel of ``n_features``
+    when > 0); returns (results, adam with listings, protocol)."""
     protocol = load_protocol(protocol_file)
-    write_sdtm(simulate_trial(protocol, subjects, seed, None), folder / "sdtm")
+    domains = simulate_trial(protocol, subjects, seed, None)
+    write_sdtm(domains, folder / "sdtm")
     sdtm = read_sdtm(folder / "sdtm", files=protocol.sdtm_files)
     derive_all(sdtm, protocol).write(folder / "adam")
     adam = read_adam(folder / "adam")
-    results = analyze_all(adam, protocol)
+    panel = None
+    if n_features:
+        matrix = simulate_biomarkers(domains, seed, n_features=n_features)[1]
+        panel = FeaturePanel("expression.parquet", matrix) if matrix is not None else None
+    results = analyze_all(adam, protocol, panel)
     return results, {**adam, **read_listings(folder / "adam")}, protocol
 
 
 @pytest.fixture(scope="module")
 def trial(tmp_path_factory: pytest.TempPathFactory):
-    return build_trial(tmp_path_factory.mktemp("trial"), MULTI)
+    return build_trial(tmp_path_factory.mktemp("trial"), MULTI, n_features=200)
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +105,8 @@ def test_every_figure_is_inline_svg_with_drawn_marks(written: Path) -> None:
     figures = re.findall(r'<figure id="([^"]+)"[^>]*>(.*?)</figure>', html, re.S)
     ids = {f for f, _ in figures}
     assert {"consort", "waterfall-CHEMO", "spider-ANLOTINIB", "swimmer-CHEMO", "km-pfs", "km-os",
-            "km-dor", "km-ttp", "forest-orr", "forest-pfs", "qol-change"} <= ids  # fmt: skip
+            "km-dor", "km-ttp", "forest-orr", "forest-pfs", "qol-change", "volcano-orr",
+            "volcano-pfs"} <= ids  # fmt: skip
     for fig_id, body in figures:
         assert "Figure not available" not in body, fig_id
         svg = re.search(r"<svg\b.*?</svg>", body, re.S)
@@ -131,7 +141,9 @@ def test_print_style_breaks_pages_before_sections_and_keeps_tables_whole(written
 
 STATISTICS = ("kaplan_meier", "reverse_kaplan_meier", "binomial_ci", "binomial_test", "cox",
               "logrank", "compute_efficacy", "compute_safety_summary", "compute_pro_summary",
-              "compute_km_curves", "compute_subgroups", "compute_baseline", "compute_best_pchg")  # fmt: skip
+              "compute_km_curves", "compute_subgroups", "compute_baseline", "compute_best_pchg",
+              "cox_screen", "logistic_screen", "benjamini_hochberg", "compute_biomarker_screen",
+              "compute_marker_waterfall")  # fmt: skip
 
 
 def test_the_report_never_computes_a_statistic(trial, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -20,11 +20,13 @@ from oncotrial.analyze.subgroups import (
     compute_disposition,
     compute_subgroups,
 )
+from oncotrial.biomarkers.screen_results import FeaturePanel
 from oncotrial.derive.pipeline import derive_all
 from oncotrial.protocol import load_protocol, parse_protocol
 from oncotrial.report import read_listings, render_html
 from oncotrial.sdtm.read import read_sdtm
 from oncotrial.simulate import simulate_trial, write_sdtm
+from oncotrial.simulate.biomarkers import simulate_biomarkers
 
 ROOT = Path(__file__).resolve().parents[1]
 PROTOCOLS = ROOT / "examples" / "protocols"
@@ -66,12 +68,15 @@ class _ById(HTMLParser):
 def report(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     folder = tmp_path_factory.mktemp(request.param)
     protocol = load_protocol(PROTOCOLS / f"{request.param}.yaml")
-    write_sdtm(simulate_trial(protocol, 30, 11, None), folder / "sdtm")
+    domains = simulate_trial(protocol, 30, 11, None)
+    write_sdtm(domains, folder / "sdtm")
     derive_all(read_sdtm(folder / "sdtm", files=protocol.sdtm_files), protocol).write(
         folder / "adam"
     )
     adam = read_adam(folder / "adam")
-    results = analyze_all(adam, protocol)
+    matrix = simulate_biomarkers(domains, 11, n_features=200)[1]
+    assert matrix is not None
+    results = analyze_all(adam, protocol, FeaturePanel("expression.parquet", matrix))
     results.write(folder)
     data = json.loads((folder / "results.json").read_text())
     html, inp = render_html(results, adam={**adam, **read_listings(folder / "adam")},
@@ -168,6 +173,32 @@ def test_overall_subgroup_row_is_the_cohorts_orr(report) -> None:
         orr = data["cohorts"][cid]["orr"]
         assert (overall["X"], overall["N"]) == (orr["x"], orr["n"])
         assert overall["CI_LOW"] == pytest.approx(orr["ci_low"])
+
+
+def test_panel_screen_numbers_are_those_of_results_json(report) -> None:
+    data, page, _ = report
+    screen = data["biomarkers"]["screen"]
+    for key in ("orr", "pfs"):
+        e = screen[key]
+        for cell, value in (("n", e["n"]), ("without", e["without_profile"]),
+                            ("events", e["events"]), ("tested", e["tested"]),
+                            ("significant", e["significant"])):  # fmt: skip
+            assert page.text[f"screen-{key}-{cell}"].strip() == str(value)
+        for r in e["top"][:10]:
+            shown = f"{r['estimate']:.2f} ({r['ci_low']:.2f}–{r['ci_high']:.2f})"
+            assert page.text[f"screen-{key}-{r['feature']}"].strip() == shown
+        assert f"screen-{key}-{e['top'][10]['feature']}" not in page.text  # top 10 shown
+
+
+def test_marker_waterfall_is_drawn_from_the_first_marker_of_the_biomarker_table(report) -> None:
+    data, page, _ = report
+    waterfall = data["biomarkers"].get("waterfall")
+    if waterfall is None:  # a protocol without markers: the screen only
+        assert "waterfall-biomarker" not in page.found
+        return
+    assert waterfall["drawn"] == waterfall["markers"][0]["marker"] == "PDL1_CPS"
+    assert waterfall["markers"][0]["column"] == "PDL1_CPS_GE1"
+    assert "waterfall-biomarker" in page.found
 
 
 # Analysis tables behind the report: smallest frames, values derived by hand.

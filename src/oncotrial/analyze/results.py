@@ -11,13 +11,16 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from oncotrial import __version__
 from oncotrial.protocol.io import protocol_to_dict
 from oncotrial.protocol.model import Protocol
+
+if TYPE_CHECKING:
+    from oncotrial.biomarkers.screen_results import FeaturePanel
 
 ALL = "ALL"
 FLAGS = ("ITTFL", "SAFFL", "EFFFL", "PROFL")
@@ -64,8 +67,11 @@ def analysis_sets(adsl: pl.DataFrame, protocol: Protocol) -> tuple[dict[str, Any
     return data, pl.DataFrame(rows)
 
 
-def analyze_all(adam: dict[str, pl.DataFrame], protocol: Protocol) -> Results:
-    """Every analysis the ADaM datasets allow.
+def analyze_all(
+    adam: dict[str, pl.DataFrame], protocol: Protocol, features: FeaturePanel | None = None
+) -> Results:
+    """Every analysis the ADaM datasets allow (and the screen of ``features``, an expression
+    panel read by :func:`oncotrial.biomarkers.screen_results.read_feature_panel`).
 
     ``results.json`` layout: ``study``, ``settings``, ``analysis_sets``; ``cohorts`` maps each
     cohort id and ``ALL`` to its label and endpoint numbers (``orr``, ``dcr`` → x, n, estimate,
@@ -125,6 +131,18 @@ def analyze_all(adam: dict[str, pl.DataFrame], protocol: Protocol) -> Results:
     if "adbm" in adam and protocol.biomarkers:
         data["biomarkers"], bm_tables = compute_biomarker_results(adam, protocol)
         tables.update(bm_tables)
+        if "waterfall" in tables:
+            from oncotrial.biomarkers.waterfall import compute_marker_waterfall
+
+            data["biomarkers"]["waterfall"], tables["biomarker_waterfall"] = (
+                compute_marker_waterfall(tables["waterfall"], adam["adbm"], protocol)
+            )
+    if features is not None:
+        from oncotrial.biomarkers.screen_results import compute_biomarker_screen
+
+        screen, screen_tables = compute_biomarker_screen(adam, features, protocol)
+        data.setdefault("biomarkers", {})["screen"] = screen
+        tables.update(screen_tables)
     data.update(cohorts)
     return Results(data=data, tables=tables)
 

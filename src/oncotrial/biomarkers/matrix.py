@@ -87,7 +87,8 @@ def read_matrix(
         problems += _rows(
             ids.join(subjects, on="USUBJID", how="anti"), file, "USUBJID", "subject not found in DM"
         )
-    cast = [_as_float(frame, c) for c in features]
+    schema = frame.schema
+    cast = [_as_float(c, schema[c]) for c in features]
     numbers = frame.select("USUBJID", *(e for e, _ in cast))
     bad_cols = frame.select([bad.alias(c) for c, (_, bad) in zip(features, cast, strict=True)])
     counts = bad_cols.sum().row(0) if features else ()
@@ -111,10 +112,9 @@ def read_matrix(
     return numbers.filter(pl.col("USUBJID").is_not_null())
 
 
-def _as_float(frame: pl.DataFrame, name: str) -> tuple[pl.Expr, pl.Expr]:
+def _as_float(name: str, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr]:
     """(Float64 column with NaN as null, flag of values that are not finite numbers)."""
     col = pl.col(name)
-    dtype = frame.schema[name]
     if dtype.is_numeric() or dtype == pl.Boolean:
         value = col.cast(pl.Float64)
         bad = value.is_infinite().fill_null(False)

@@ -77,11 +77,28 @@ def simulate_sdtm(
     seed: int = 0,
     n_screen_fail: int | None = None,
     fmt: Literal["csv", "parquet"] = "csv",
+    features: str | Path | None = None,
+    n_features: int = 2000,
 ) -> list[Path]:
     """Simulate and write the trial domain by domain, holding one large domain in memory at a
-    time (for 1e5 subjects); the files are byte-identical to ``write_sdtm(simulate_trial(...))``."""
+    time (for 1e5 subjects); the files are byte-identical to ``write_sdtm(simulate_trial(...))``.
+
+    With ``features`` (a ``.parquet`` or ``.csv`` path) also write a noise expression panel of
+    ``n_features`` features for the treated subjects, the first five true prognostic signals
+    (:func:`oncotrial.simulate.biomarkers.simulate_biomarkers`); its path is returned last."""
+    if features is not None:
+        from oncotrial.simulate.biomarkers import check_panel_path
+
+        check_panel_path(features)
     build = _builders(protocol, n_subjects, seed, n_screen_fail)
-    return sorted(write_domain(name, build[name](), out_dir, fmt) for name in build)
+    paths = sorted(write_domain(name, build[name](), out_dir, fmt) for name in build)
+    if features is not None:
+        from oncotrial.simulate.biomarkers import simulate_biomarkers, write_feature_panel
+
+        frames = {d: pl.concat(list(build[d]())) for d in ("dm", "rs")}
+        matrix = simulate_biomarkers(frames, seed, n_features=n_features)[1]
+        paths.append(write_feature_panel(matrix, features))
+    return paths
 
 
 def _check(n_subjects: object, seed: object, n_screen_fail: object) -> None:

@@ -26,6 +26,8 @@ signals. Same domains and seed give the same frames; everything is drawn with nu
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import polars as pl
 from scipy.special import ndtri
@@ -170,3 +172,29 @@ def _gf(
         "GFSPEC": ["TUMOR TISSUE"] * (n * k),
         "GFDTC": sample.gather(np.repeat(np.arange(n), k)),
     })  # fmt: skip
+
+
+def check_panel_path(path: str | Path) -> Path:
+    """``path`` as a Path when it names a ``.parquet`` or ``.csv`` file, else an InputError."""
+    path = Path(path)
+    if path.suffix.lower() not in (".parquet", ".csv"):
+        raise InputError(Problem("a feature panel is written as .parquet or .csv",
+                                 file=path.name, variable="features",
+                                 value=path.suffix or "(none)"),
+                         title="cannot write the feature panel")  # fmt: skip
+    return path
+
+
+def write_feature_panel(matrix: pl.DataFrame | None, path: str | Path) -> Path:
+    """Write a simulated expression matrix to ``path`` (``.parquet``, or ``.csv`` with six
+    decimals); the folder is created."""
+    path = check_panel_path(path)
+    if matrix is None:
+        raise InputError(Problem("must be at least 1 to write a panel", variable="n_features",
+                                 value="0"), title="cannot write the feature panel")  # fmt: skip
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".parquet":
+        matrix.write_parquet(path, compression="zstd", statistics=False)
+    else:
+        matrix.write_csv(path, float_precision=6, line_terminator="\n")
+    return path

@@ -10,6 +10,7 @@ Nothing is estimated here: curves, rates and means come from the analysis. matpl
   :func:`swimmer_plot` — tumour response.
 * :func:`forest_plot` — estimates by subgroup (ORR, or HR on a log axis).
 * :func:`consort_diagram` — flow of subjects.
+* :func:`volcano_plot` — a high-dimensional marker screen (effect vs −log10 p per feature).
 * :func:`qol_change_plot` — mean change from baseline in QoL scales.
 
 Bad or empty input raises :class:`FigureInputError` (an ``InputError`` and a ``ValueError``).
@@ -33,6 +34,7 @@ from oncotrial.report.figures.qol import qol_change_plot  # noqa: E402
 from oncotrial.report.figures.response import best_change, waterfall_plot  # noqa: E402
 from oncotrial.report.figures.spider import spider_plot  # noqa: E402
 from oncotrial.report.figures.swimmer import swimmer_plot  # noqa: E402
+from oncotrial.report.figures.volcano import volcano_plot  # noqa: E402
 
 __all__ = [
     "Figure",
@@ -45,5 +47,6 @@ __all__ = [
     "qol_change_plot",
     "spider_plot",
     "swimmer_plot",
+    "volcano_plot",
     "waterfall_plot",
 ]

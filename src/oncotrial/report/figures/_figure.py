@@ -80,8 +80,16 @@ class Figure:
         if isinstance(dpi, bool) or not isinstance(dpi, int) or not 36 <= dpi <= 1200:
             raise fail("PNG", f"dpi must be an integer in [36, 1200], but was {dpi!r}")
         buf = io.BytesIO()
-        with mpl.rc_context(RC):
-            self._mpl.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+        fig = self._mpl
+        engine = fig.get_layout_engine()
+        # The SVG pass has laid the figure out (in figure fractions, the same at any dpi): keep
+        # that layout instead of solving it again (a third of the report's time in the QoL grid).
+        fig.set_layout_engine("none")
+        try:
+            with mpl.rc_context(RC):
+                fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+        finally:
+            fig.set_layout_engine(engine)
         return buf.getvalue()
 
     def write(self, path: str | Path, dpi: int = 200) -> Path:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 
 import numpy as np
 import polars as pl
@@ -25,6 +26,7 @@ from oncotrial.report.figures._style import (
     PAGE_WIDTH,
     REFERENCE_COLOR,
     RESPONSE_COLORS,
+    cohort_color,
     house_style,
 )
 
@@ -32,6 +34,8 @@ CLIP_AT = 100.0
 Y_RANGE = (-105.0, CLIP_AT + 10)
 RASTER_ABOVE = 2000
 """Above this many bars they are drawn as one image (:mod:`._raster`); text and axes stay vector."""
+MISSING = "MISSING"
+MISSING_COLOR = RESPONSE_COLORS[MISSING]
 LABELS = {"CBOR": "confirmed best overall response", "BOR": "best overall response"}
 
 
@@ -61,6 +65,25 @@ def categories(values: pl.Series, figure: str, column: str) -> pl.Series:
             variable=column,
         )
     return cats
+
+
+def colour_categories(
+    frame: pl.DataFrame, column: str, palette: Mapping[str, str] | None, figure: str
+) -> tuple[pl.Series, dict[str, str]]:
+    """Values of ``column`` (null = MISSING) and their colours, in legend order."""
+    if column not in frame.columns:
+        raise fail(figure, f"the colour column {column!r} is not in the frame", variable=column)
+    cats = frame[column].cast(pl.String).fill_null(MISSING)
+    seen = cats.unique(maintain_order=True).to_list()
+    if palette is None:
+        own = [c for c in seen if c != MISSING]
+        colors = {c: cohort_color(i) for i, c in enumerate(own)} | {MISSING: MISSING_COLOR}
+        return cats, colors
+    unknown = [c for c in seen if c not in palette]
+    if unknown:
+        raise fail(figure, f"{column} has values {', '.join(map(repr, unknown))} without a "
+                   f"colour; the palette has: {', '.join(palette)}", variable=column)  # fmt: skip
+    return cats, dict(palette)
 
 
 def reference_lines(ax: Axes, right: float) -> None:
@@ -129,21 +152,31 @@ def waterfall_plot(
     response: str | None = None,
     title: str = "Best percentage change from baseline in target lesions",
     analysis_set: str | None = None,
+    colour_by: str | None = None,
+    palette: Mapping[str, str] | None = None,
 ) -> Figure:
     """One bar per subject of best % change (PCHG), largest increase first, coloured by the
     response column (``response``; default CBOR, else BOR); bars above +100 % are clipped and
     marked with a triangle. Subjects without PCHG are not drawn and are counted in the caption.
 
+    ``colour_by`` names another column to colour by (e.g. a marker status; its name is the
+    legend title), with ``palette`` mapping each of its values (null = ``MISSING``) to a colour
+    in legend order (default: the cohort colours in order of appearance, MISSING grey).
+
     ``n_marks`` = bars. Above 2,000 bars they are drawn as one image (:mod:`._raster`).
     """
     figure = "waterfall plot"
     frame = check_frame(adtr_best, "adtr_best", ("USUBJID", "PCHG"), figure, "subject")
-    column = response_column(frame, response, figure)
+    if colour_by is None:
+        column = response_column(frame, response, figure)
+        cats, colors = categories(frame[column], figure, column), dict(RESPONSE_COLORS)
+    else:
+        column = colour_by
+        cats, colors = colour_categories(frame, colour_by, palette, figure)
     dup = frame.filter(pl.col("USUBJID").is_duplicated())["USUBJID"].unique().sort()
     if dup.len():
         raise fail(figure, f"adtr_best must have one row per subject; repeated: "
                    f"{', '.join(dup.head(5).to_list())}{' ...' if dup.len() > 5 else ''}")  # fmt: skip
-    cats = categories(frame[column], figure, column)
     bars = (
         frame.select("USUBJID", pl.col("PCHG").cast(pl.Float64))
         .with_columns(cats.alias("RESPONSE"))
@@ -161,18 +194,17 @@ def waterfall_plot(
     fig = MplFigure(figsize=(PAGE_WIDTH, 3.8), layout="constrained")
     ax = fig.add_subplot()
     resp = bars["RESPONSE"].to_numpy()
-    present = [c for c in RESPONSE_COLORS if (resp == c).any()]
-    legend = [Patch(color=RESPONSE_COLORS[c], label=f"{c} ({int((resp == c).sum()):,})")
+    present = [c for c in colors if (resp == c).any()]
+    legend = [Patch(color=colors[c], label=f"{c} ({int((resp == c).sum()):,})")
               for c in present]  # fmt: skip
     if n > RASTER_ABOVE:
         index = {c: i for i, c in enumerate(present)}
         cat = bars["RESPONSE"].replace_strict(index, return_dtype=pl.Int64).to_numpy()
-        colors = [RESPONSE_COLORS[c] for c in present]
-        draw_bar_image(ax, h, cat, colors, Y_RANGE, "waterfall-bars")
+        draw_bar_image(ax, h, cat, [colors[c] for c in present], Y_RANGE, "waterfall-bars")
     else:
         for c in present:
             sel = resp == c
-            ax.add_artist(PathPatch(_bar_path(x[sel], h[sel], width), facecolor=RESPONSE_COLORS[c],
+            ax.add_artist(PathPatch(_bar_path(x[sel], h[sel], width), facecolor=colors[c],
                                     lw=0, gid=f"waterfall-{slug(c)}"))  # fmt: skip
     clipped = bars["PCHG"].to_numpy() > CLIP_AT
     if clipped.any():
@@ -190,9 +222,9 @@ def waterfall_plot(
     reference_lines(ax, n)
     ax.set_ylabel("Best change from baseline (%)")
     ax.set_xlabel(f"Subjects (n = {n:,}), ordered by best change")
-    ax.legend(handles=legend, loc="upper right", title=LABELS.get(column, column).capitalize(),
-              title_fontsize=9, ncols=2 if len(legend) > 4 else 1)  # fmt: skip
     label = LABELS.get(column, column)
+    ax.legend(handles=legend, loc="upper right", title=label[:1].upper() + label[1:],
+              title_fontsize=9, ncols=2 if len(legend) > 4 else 1)  # fmt: skip
     k = int(clipped.sum())
     caption = (
         "Best percentage change from baseline in the sum of target-lesion diameters, one bar per "

@@ -1,5 +1,8 @@
-"""Exploratory biomarker analyses: ORR by marker status (table and forest plot), Kaplan-Meier
-curves of PFS by status of the first binary marker, and the Cox hazard ratios -- all read from
+"""Exploratory biomarker analyses: ORR by marker status (table and forest plot), the waterfall
+coloured by the status of the first protocol marker that has one (the ``biomarker_waterfall``
+table holds every marker; one figure keeps the section short), Kaplan-Meier curves of PFS by
+status of the first binary marker, the Cox hazard ratios, and the expression-panel screen
+(summary, a volcano plot and the top features per endpoint) -- all read from
 ``results.json["biomarkers"]`` and the ``biomarker_*`` tables (nothing is computed here)."""
 
 from __future__ import annotations
@@ -8,12 +11,16 @@ from typing import Any
 
 import polars as pl
 
-from oncotrial.report.sections._blocks import Cell, Row, Section, Table, Text
+from oncotrial.report.sections._blocks import Cell, Heading, Row, Section, Table, Text
 from oncotrial.report.sections._context import ReportInput
 from oncotrial.report.sections._format import ci, hr_ci, integer, level_pct, p_value, pct
 
 ID = "biomarkers"
 TITLE = "Biomarker analyses (exploratory)"
+SCREEN_SHOWN = 10
+"""Top features per endpoint listed in the report (results.json and the CSV tables hold more)."""
+STATUS_COLORS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00")
+MISSING_COLOR = "#CCCCCC"
 FOREST_SCHEMA = {"SUBGROUP": pl.String, "LEVEL": pl.String, "N": pl.Int64, "X": pl.Int64,
                  "ESTIMATE": pl.Float64, "CI_LOW": pl.Float64, "CI_HIGH": pl.Float64}  # fmt: skip
 
@@ -148,9 +155,120 @@ def _km(bm: dict[str, Any], cohort: str, inp: ReportInput) -> Any:
     )  # fmt: skip
 
 
+def _marker_waterfall(bm: dict[str, Any], cohort: str, inp: ReportInput) -> list[Any]:
+    wf, table = bm.get("waterfall"), inp.table("biomarker_waterfall")
+    if not wf or not wf.get("drawn") or table is None:
+        return []
+    m = next(x for x in wf["markers"] if x["marker"] == wf["drawn"])
+    name = f"{m['label']} status"
+    rows = table.filter((pl.col("COHORT") == cohort) & (pl.col("MARKER") == m["marker"]))
+    best = rows.select("USUBJID", pl.col("BPCHG").alias("PCHG"),
+                       pl.col("STATUS").replace(m["levels"], [_level(v) for v in m["levels"]])
+                       .alias(name))  # fmt: skip
+    palette = {_level(v): STATUS_COLORS[i % len(STATUS_COLORS)]
+               for i, v in enumerate(m["levels"])} | {m["missing"]: MISSING_COLOR}  # fmt: skip
+    if not rows.height:
+        return [inp.figures.note("waterfall-biomarker", f"Waterfall by {name}",
+                                 "no subject of the response set has a best change")]  # fmt: skip
+    split = f" {m['column']}" if m["column"] != m["marker"] else f" {m['marker']}"
+    others = [x["label"] for x in wf["markers"] if x["marker"] != m["marker"]]
+    return [inp.figures.draw(
+        "waterfall-biomarker", "waterfall_plot", best, colour_by=name, palette=palette,
+        title=f"Best percentage change in target lesions by {name}",
+        analysis_set=bm["analysis_sets"]["response"],
+    ), Text(f"Status from ADBM{split}; {m['missing']}: no value. The same subjects and order "
+            "as the response section's waterfall. "
+            + (f"The statuses of the other markers ({', '.join(others)}) are in "
+               f"tables/{wf['table']}.csv." if others else ""), note=True)]  # fmt: skip
+
+
+def _sci(p: Any) -> str:
+    """A screen's p or q: three decimals, or two significant digits below 0.001."""
+    if p is None:
+        return "NE"
+    return f"{float(p):.1e}" if float(p) < 0.001 else f"{float(p):.3f}"
+
+
+def _screen_summary(sc: dict[str, Any], ends: list[tuple[str, dict[str, Any]]]) -> Table:
+    body = []
+    for key, e in ends:
+        flagged = ", ".join(f"{k} {integer(v)}" for k, v in e["flagged"].items() if v) or "none"
+        body.append(Row((
+            Cell(e["endpoint"], head=True), Cell("Logistic" if key == "orr" else "Cox"),
+            Cell(e["analysis_set"]),
+            Cell(integer(e["n"]), num=True, id=f"screen-{key}-n"),
+            Cell(integer(e["without_profile"]), num=True, id=f"screen-{key}-without"),
+            Cell(integer(e["events"]), num=True, id=f"screen-{key}-events"),
+            Cell(integer(e["tested"]), num=True, id=f"screen-{key}-tested"),
+            Cell(integer(e["significant"]), num=True, id=f"screen-{key}-significant"),
+            Cell(flagged, id=f"screen-{key}-flagged"),
+        )))  # fmt: skip
+    return Table(
+        "screen-summary-table", "Univariate screen of the expression panel",
+        head=(_head("Endpoint", "Model", "Set", "n", "No profile", "Responders / events",
+                    "Features tested", f"q < {sc['q_threshold']:g}", "Flagged (no estimate)",
+                    left=3),),
+        body=tuple(body),
+        note=" ".join(f"{e['endpoint']}: {e['method']}; {e['outcome']}." for _, e in ends)
+        + f" q: {sc['multiplicity']}. No profile: subjects of the analysis set without a row "
+        "in the matrix (left out of the screen).",
+    )  # fmt: skip
+
+
+def _screen_top(sc: dict[str, Any], key: str, e: dict[str, Any]) -> Table:
+    level = level_pct(sc["conf_level"])
+    ratio = e["estimate"].upper()
+    body = tuple(Row((
+        Cell(r["feature"], head=True), Cell(integer(r["n"]), num=True),
+        Cell(hr_ci(r["estimate"], r["ci_low"], r["ci_high"]), num=True,
+             id=f"screen-{key}-{r['feature']}"),
+        Cell(_sci(r["p"]), num=True), Cell(_sci(r["q"]), num=True),
+    )) for r in e["top"][:SCREEN_SHOWN])  # fmt: skip
+    return Table(
+        f"screen-{key}-top-table",
+        f"{e['endpoint']}: the {len(body)} features with the smallest p",
+        head=(_head("Feature", "n", f"{ratio} per unit ({level} CI)", "p", "q", left=1),),
+        body=body, csv=f"tables/{e['table']}.csv",
+        note=f"{ratio} per unit of the feature, Wald interval and p. Every feature is in the "
+        "CSV table; results.json lists the top "
+        f"{integer(sc['top_n'])}.",
+    )  # fmt: skip
+
+
+def _screen(bm: dict[str, Any], inp: ReportInput) -> list[Any]:
+    sc = bm.get("screen")
+    if not sc:
+        return []
+    ends = [(k, sc[k]) for k in ("orr", "pfs") if sc.get(k)]
+    blocks: list[Any] = [
+        Heading("Expression panel screen", id="biomarker-screen"),
+        Text(f"{sc['note']} Panel {sc['file']}: {integer(sc['features'])} features, "
+             f"{integer(sc['subjects']['in_matrix'])} subjects."),
+    ]  # fmt: skip
+    if not ends:
+        return [*blocks, Text("No ADRS or ADTTE: the panel was not screened.", note=True)]
+    blocks.append(_screen_summary(sc, ends))
+    for key, e in ends:
+        table = inp.table(e["table"])
+        if table is None:
+            blocks.append(inp.figures.note(f"volcano-{key}", f"Volcano plot, {e['endpoint']}",
+                                           f"the table {e['table']} is missing"))  # fmt: skip
+        else:
+            blocks.append(inp.figures.draw(
+                f"volcano-{key}", "volcano_plot", table, estimate=e["estimate"],
+                q_threshold=sc["q_threshold"], analysis_set=e["analysis_set"],
+                title=f"Volcano plot of the panel screen: {e['endpoint']}",
+            ))  # fmt: skip
+        blocks.append(_screen_top(sc, key, e))
+    return blocks
+
+
 def build(inp: ReportInput) -> Section:
     bm = inp.data.get("biomarkers")
     orr = inp.table("biomarker_orr")
+    if bm and bm.get("screen") and orr is None:
+        return Section(ID, TITLE, (Text("No protocol markers in ADBM: only the expression "
+                                        "panel was analysed.", note=True), *_screen(bm, inp)))  # fmt: skip
     if not bm or orr is None:
         return Section(ID, TITLE, (Text("No biomarker data (no ADBM): not analysed.", note=True),))
     cohort = inp.pooled
@@ -174,7 +292,8 @@ def build(inp: ReportInput) -> Section:
                                        "no subject of the response set has a marker value"))  # fmt: skip
     if orr.height:
         blocks.append(_orr_table(bm, orr, _tests(inp, cohort), labels))
+    blocks += _marker_waterfall(bm, cohort, inp)
     for block in (_km(bm, cohort, inp), _cox_table(bm, cohort, inp)):
         if block is not None:
             blocks.append(block)
-    return Section(ID, TITLE, tuple(blocks))
+    return Section(ID, TITLE, (*blocks, *_screen(bm, inp)))

@@ -88,10 +88,12 @@ def _load(protocol: Path) -> Any:
     return load_protocol(protocol)
 
 
-def _read(sdtm: Path, protocol: Any, domains: list[str] | None = None) -> Any:
+def _read(
+    sdtm: Path, protocol: Any, domains: list[str] | None = None, stream_rows: int | None = None
+) -> Any:
     from oncotrial.sdtm.read import read_sdtm
 
-    data = read_sdtm(sdtm, files=protocol.sdtm_files, domains=domains)
+    data = read_sdtm(sdtm, files=protocol.sdtm_files, domains=domains, stream_rows=stream_rows)
     for w in data.warnings:
         err.print(f"warning: {w}", markup=False)
     return data
@@ -222,12 +224,18 @@ def derive(
     Example: oncotrial derive --sdtm build/demo/sdtm --protocol examples/protocols/anlotinib-sintilimab-escc.yaml --out build/demo/adam
     """
     from oncotrial.derive.pipeline import derive_all
+    from oncotrial.sdtm.stream import DEFAULT_CHUNK_ROWS
 
     proto = _load(protocol)
-    result = derive_all(_read(sdtm, proto), proto)
+    # LB and QS files larger than a chunk are streamed: ADLB and ADQS never held whole.
+    data = _read(sdtm, proto, stream_rows=DEFAULT_CHUNK_ROWS)
+    n_read = len(data.warnings)
+    result = derive_all(data, proto, out=out_dir, fmt=fmt)
+    for w in data.warnings[n_read:]:  # found while the streamed domains were read
+        err.print(f"warning: {w}", markup=False)
     paths = result.write(out_dir, fmt)
-    for name, frame in result.datasets.items():
-        out.print(f"{name:6s} {frame.height:>10,d} records", markup=False)
+    for name, n in result.records().items():
+        out.print(f"{name:6s} {n:>10,d} records", markup=False)
     n_excl = int(result.exclusions["N"].sum()) if result.exclusions.height else 0
     out.print(f"excluded records: {n_excl} (reasons in {out_dir / 'exclusions.csv'})", markup=False)
     out.print(f"wrote {len(paths)} files to {out_dir}", markup=False)
@@ -245,10 +253,23 @@ def simulate(
         typer.Option("--screen-failures", min=0, help="Screen failures (default ~15 %)."),
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
+    features: Annotated[
+        Path | None,
+        typer.Option(
+            "--features",
+            help="Also write a noise expression panel (USUBJID + GENE_00001 ...; .parquet or "
+            ".csv) of the treated subjects, the first 5 features true PFS signals; for "
+            "`analyze`/`report --features`.",
+        ),
+    ] = None,
+    n_features: Annotated[
+        int, typer.Option("--n-features", min=1, help="Features of the --features panel.")
+    ] = 2000,
 ) -> None:
-    """Simulate a realistic trial as SDTM (dm ds ex tu tr rs ae lb qs ss cm vs).
+    """Simulate a realistic trial as SDTM (dm ds ex tu tr rs ae lb qs ss cm vs; gf when the
+    protocol lists biomarkers), and optionally an expression panel (--features FILE).
 
-    Example: oncotrial simulate --protocol examples/protocols/anlotinib-sintilimab-escc.yaml --subjects 53 --seed 1 --out build/demo/sdtm
+    Example: oncotrial simulate --protocol examples/protocols/anlotinib-sintilimab-escc.yaml --subjects 53 --seed 1 --out build/demo/sdtm --features build/demo/panel/expression.parquet
     """
     from oncotrial.simulate import simulate_sdtm
 
@@ -258,11 +279,14 @@ def simulate(
         )
     paths = simulate_sdtm(
         _load(protocol), out_dir, n_subjects=subjects, seed=seed, n_screen_fail=screen_failures,
-        fmt=fmt,  # type: ignore[arg-type]
+        fmt=fmt, features=features, n_features=n_features,  # type: ignore[arg-type]
     )  # fmt: skip
-    for p in paths:
+    domains = paths[:-1] if features is not None else paths
+    for p in domains:
         out.print(f"{p.name}", markup=False)
-    out.print(f"wrote {len(paths)} domains to {out_dir}", markup=False)
+    out.print(f"wrote {len(domains)} domains to {out_dir}", markup=False)
+    if features is not None:
+        out.print(f"wrote a panel of {n_features:,} features to {paths[-1]}", markup=False)
 
 
 @app.command()
@@ -316,6 +340,22 @@ def eligibility(
 
 
 AdamOpt = Annotated[Path, typer.Option("--adam", help="Folder of ADaM datasets (from derive).")]
+FeaturesOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--features",
+        help="Expression panel (Parquet or CSV: USUBJID + one numeric column per feature): "
+        "screened against ORR and PFS (results.json biomarkers.screen).",
+    ),
+]
+
+
+def _panel(features: Path | None, adam_data: dict[str, Any]) -> Any:
+    if features is None:
+        return None
+    from oncotrial.biomarkers.screen_results import read_feature_panel
+
+    return read_feature_panel(features, adam_data["adsl"])
 
 
 @app.command()
@@ -324,15 +364,19 @@ def analyze(
     adam: AdamOpt,
     protocol: ProtocolOpt,
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for results.json and tables/.")],
+    features: FeaturesOpt = None,
 ) -> None:
     """Compute every endpoint per cohort and pooled: results.json and tables/*.csv.
 
-    Example: oncotrial analyze --adam build/demo/adam --protocol examples/protocols/anlotinib-sintilimab-escc.yaml --out build/demo/results
+    Example: oncotrial analyze --adam build/demo/adam --protocol examples/protocols/anlotinib-sintilimab-escc.yaml --out build/demo/results --features build/demo/panel/expression.parquet
     """
     from oncotrial.adam_io import read_adam
     from oncotrial.analyze import analyze_all
+    from oncotrial.analyze.columns import ANALYSIS_COLUMNS
 
-    results = analyze_all(read_adam(adam), _load(protocol))
+    proto = _load(protocol)
+    adam_data = read_adam(adam, ANALYSIS_COLUMNS)
+    results = analyze_all(adam_data, proto, _panel(features, adam_data))
     paths = results.write(out_dir)
     out.print(f"wrote {paths[0]} and {len(paths) - 1} tables", markup=False)
 
@@ -343,18 +387,20 @@ def report(
     adam: AdamOpt,
     protocol: ProtocolOpt,
     out_file: Annotated[Path, typer.Option("--out", help="The report file (report.html).")],
+    features: FeaturesOpt = None,
 ) -> None:
     """Analyse and write the self-contained HTML report, with results.json and tables/ beside it.
 
-    Example: oncotrial report --adam build/demo/adam --protocol examples/protocols/anlotinib-sintilimab-escc.yaml --out build/demo/report/report.html
+    Example: oncotrial report --adam build/demo/adam --protocol examples/protocols/anlotinib-sintilimab-escc.yaml --out build/demo/report/report.html --features build/demo/panel/expression.parquet
     """
     from oncotrial.adam_io import read_adam
     from oncotrial.analyze import analyze_all
+    from oncotrial.analyze.columns import ANALYSIS_COLUMNS
     from oncotrial.report import read_listings, render_report
 
     proto = _load(protocol)
-    adam_data = read_adam(adam)
-    results = analyze_all(adam_data, proto)
+    adam_data = read_adam(adam, ANALYSIS_COLUMNS)
+    results = analyze_all(adam_data, proto, _panel(features, adam_data))
     results.write(out_file.parent)
     path = render_report(
         results, out_file, adam={**adam_data, **read_listings(adam)}, protocol=proto

@@ -77,8 +77,10 @@ def _compliance(
     ).select("USUBJID", "_REF", end.alias("_END"))
     forms = adqs.select("USUBJID", "PARCAT1", "AVISIT", "ADY", "QCOMPLFL", "ABLFL")
     received_bl = (
-        forms.filter(pl.col("ABLFL") == "Y").select("USUBJID", "PARCAT1").unique()
-    ).with_columns(_GOT=pl.lit(True)).collect()
+        (forms.filter(pl.col("ABLFL") == "Y").select("USUBJID", "PARCAT1").unique())
+        .with_columns(_GOT=pl.lit(True))
+        .collect()
+    )
     baseline = (
         saf.join(instruments, how="cross")
         .join(received_bl, on=["USUBJID", "PARCAT1"], how="left")

@@ -37,34 +37,53 @@ _OPTIONAL_TEXT = ("STUDYID", "LBSEQ", "LBTEST", "LBCAT", "LBSTRESU", "LBBLFL", "
 _OPTIONAL_NUM = ("LBSTRESN", "LBSTNRLO", "LBSTNRHI")
 
 
-def subject_param_key(frame: pl.DataFrame, adsl: pl.DataFrame, param: str) -> pl.DataFrame:
-    """Add _S (subject index, USUBJID order) and _K (one integer per subject and ``param``)."""
-    subjects = (
+def _subject_table(adsl: pl.DataFrame, frame: pl.DataFrame) -> pl.DataFrame:
+    """One row per subject of ADSL or ``frame`` in USUBJID order (row number = subject index
+    _S), with the ADSL columns ADLB carries (the first ADSL row of a subject)."""
+    carried = adsl.select(
+        "USUBJID",
+        *[pl.col(c) for c in ("COHORT", "SAFFL") if c in adsl.columns],
+        *[
+            pl.col(c) if c in adsl.columns else pl.lit(None, pl.Date).alias(c)
+            for c in ("TRTSDT", "TRTEDT")
+        ],
+        *([pl.col("STUDYID").alias("_STUDYID")] if "STUDYID" in adsl.columns else []),
+    ).unique(subset="USUBJID", keep="first", maintain_order=True)
+    return (
         pl.concat([adsl.select("USUBJID"), frame.select("USUBJID").unique()])
         .unique()
         .sort("USUBJID", nulls_last=True)
-        .with_row_index("_S")
+        .join(carried, on="USUBJID", how="left", maintain_order="left")
     )
-    params = frame.select(pl.col(param).alias("_PV")).unique().sort("_PV", nulls_last=True)
-    codes = params.with_row_index("_P")
-    return (
-        frame.join(subjects, on="USUBJID", how="left", nulls_equal=True, maintain_order="left")
-        .join(codes, left_on=param, right_on="_PV", how="left", nulls_equal=True,
-              maintain_order="left")
-        .with_columns(
-            _K=pl.col("_S").cast(pl.Int64) * (params.height + 1) + pl.col("_P").cast(pl.Int64)
-        )
-        .drop("_P")
-    )  # fmt: skip
 
 
-def order_position(frame: pl.DataFrame, by: list[str]) -> pl.Series:
-    """Each row's position when the frame is sorted by ``by`` (nulls first), without sorting
-    the frame itself (only the key columns move)."""
-    perm = frame.select(pl.arg_sort_by(by, nulls_last=False)).to_series().to_numpy()
+def _subject_columns(frame: pl.DataFrame, adsl: pl.DataFrame) -> pl.DataFrame:
+    """Per record: _S (subject index, USUBJID order) and the ADSL columns, gathered by _S (only
+    the USUBJID column is joined, never the wide LB frame)."""
+    table = _subject_table(adsl, frame)
+    index = table.select("USUBJID").with_row_index("_S")
+    s = frame.select("USUBJID").join(
+        index, on="USUBJID", how="left", nulls_equal=True, maintain_order="left"
+    )["_S"]
+    return table.drop("USUBJID").select(pl.all().gather(s)).with_columns(_S=s)
+
+
+def _code(frame: pl.DataFrame, column: str) -> tuple[pl.Expr, int]:
+    """Integer code of ``column`` in sorted value order (null last) and the number of codes."""
+    values = frame.select(pl.col(column).unique().drop_nulls().sort())[column].to_list()
+    mapping = {v: i for i, v in enumerate(values)}
+    code = pl.col(column).replace_strict(mapping, default=len(values), return_dtype=pl.Int64)
+    return code, len(values) + 1
+
+
+def order_position(frame: pl.DataFrame, by: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The sort permutation of ``by`` (nulls first, ties in row order) and each row's position
+    in it, without sorting the frame itself (only the key columns move)."""
+    perm = frame.select(pl.arg_sort_by(by, nulls_last=False, maintain_order=True)).to_series()
+    order = perm.to_numpy().astype(np.int64)
     pos = np.empty(frame.height, dtype=np.int64)
-    pos[perm] = np.arange(frame.height, dtype=np.int64)
-    return pl.Series("_O", pos)
+    pos[order] = np.arange(frame.height, dtype=np.int64)
+    return order, pos
 
 
 def _prepare(lb: pl.DataFrame) -> pl.DataFrame:
@@ -75,54 +94,46 @@ def _prepare(lb: pl.DataFrame) -> pl.DataFrame:
         )
     if "_ROW" not in frame.columns:
         frame = frame.with_row_index("_ROW", offset=1).with_columns(pl.col("_ROW").cast(pl.Int64))
-    return frame.with_row_index("_I").with_columns(
-        pl.col(c).cast(pl.Float64) for c in _OPTIONAL_NUM
-    )
+    return frame.with_columns(pl.col(c).cast(pl.Float64) for c in _OPTIONAL_NUM)
 
 
 def _flag(cond: pl.Expr) -> pl.Expr:
     return pl.when(cond).then(pl.lit("Y")).otherwise(pl.lit(None, pl.String))
 
 
-def derive_var_ablfl(adlb: pl.DataFrame) -> pl.DataFrame:
-    """_BL / ABLFL per subject and parameter (module doc); needs _K, _O (record order by ADT,
-    LBSEQ), AVAL, ADT, TRTSDT and LBBLFL. One group-by and one join, no window."""
+def baseline_rows(keys: pl.DataFrame, n_keys: int, order: np.ndarray) -> np.ndarray:
+    """Per record, the row number of its subject-parameter's baseline record (-1: none), per
+    the ABLFL rule of the module doc. ``keys`` has _K (below ``n_keys``), _O (position in
+    ``order``, the record order by _K, ADT, LBSEQ), AVAL, ADT, TRTSDT and LBBLFL. One group-by,
+    no window or join."""
     has = pl.col("AVAL").is_not_null()
-    frame = adlb.with_columns(
-        _F=(has & (pl.col("LBBLFL").str.to_uppercase() == "Y")).fill_null(False),
-        _P=(has & (pl.col("ADT") <= pl.col("TRTSDT"))).fill_null(False),
-    )
     last = (
-        frame.select("_K", "_O", "_F", "_P")
+        keys.with_columns(
+            _F=(has & (pl.col("LBBLFL").str.to_uppercase() == "Y")).fill_null(False),
+            _P=(has & (pl.col("ADT") <= pl.col("TRTSDT"))).fill_null(False),
+        )
         .filter(pl.col("_F") | pl.col("_P"))
         .group_by("_K")
         .agg(
             _OF=pl.col("_O").filter("_F").max(),
             _OP=pl.col("_O").filter("_P").max(),
         )
-        .select(pl.coalesce("_OF", "_OP").alias("_O"))
+        .select("_K", pl.coalesce("_OF", "_OP").alias("_O"))
     )
-    return frame.with_columns(_BL=pl.col("_O").is_in(last["_O"].implode())).with_columns(
-        ABLFL=_flag(pl.col("_BL"))
-    )
-
-
-def _by_key(frame: pl.DataFrame, flag: str, columns: dict[str, str]) -> pl.DataFrame:
-    """Columns of the record flagged ``flag`` (one per _K), renamed and aligned to ``frame``."""
-    picked = frame.select("_K", flag, *[pl.col(c).alias(n) for c, n in columns.items()])
-    picked = picked.filter(flag).drop(flag)
-    return frame.select("_K").join(picked, on="_K", how="left", maintain_order="left").drop("_K")
+    by_key = np.full(n_keys, -1, dtype=np.int64)
+    by_key[last["_K"].to_numpy()] = order[last["_O"].to_numpy()]
+    return by_key[keys["_K"].to_numpy()]
 
 
 def _worst(frame: pl.DataFrame, grade: str) -> pl.Expr:
-    """First (by _O) on-treatment record of the worst grade per subject and parameter."""
-    first = (
-        frame.select("_K", grade, "_O", "ONTRTFL")
-        .filter((pl.col("ONTRTFL") == "Y") & pl.col(grade).is_not_null())
-        .sort([grade, "_O"], descending=[True, False])
-        .unique(subset="_K", keep="first")["_O"]
+    """First (by _O) on-treatment record of the worst grade per subject and parameter: the
+    largest grade * n - _O per _K (unique per record, so it names one record)."""
+    rank = pl.col(grade).cast(pl.Int64) * (frame.height + 1) - pl.col("_O")
+    ranks = frame.select("_K", rank.alias("_V"), "ONTRTFL").filter(
+        (pl.col("ONTRTFL") == "Y") & pl.col("_V").is_not_null()
     )
-    return _flag(pl.col("_O").is_in(first.implode()))
+    best = ranks.group_by("_K").agg(pl.col("_V").max())["_V"]
+    return _flag(rank.is_in(best.implode()).fill_null(False))
 
 
 def derive_adlb(lb: pl.DataFrame, adsl: pl.DataFrame, protocol: Protocol) -> pl.DataFrame:
@@ -130,20 +141,12 @@ def derive_adlb(lb: pl.DataFrame, adsl: pl.DataFrame, protocol: Protocol) -> pl.
     order of LB."""
     safety = protocol.safety
     frame = _prepare(lb)
-    subj = adsl.select(
-        "USUBJID",
-        *[pl.col(c) for c in ("COHORT", "SAFFL") if c in adsl.columns],
-        *[
-            pl.col(c) if c in adsl.columns else pl.lit(None, pl.Date).alias(c)
-            for c in ("TRTSDT", "TRTEDT")
-        ],
-        *([pl.col("STUDYID").alias("_STUDYID")] if "STUDYID" in adsl.columns else []),
-    )
-    frame = frame.drop([c for c in subj.columns if c in frame.columns and c != "USUBJID"])
-    frame = frame.join(subj, on="USUBJID", how="left", maintain_order="left")
+    carried = _subject_columns(frame, adsl)
+    frame = frame.drop(c for c in carried.columns if c in frame.columns).hstack(carried)
     if "_STUDYID" in frame.columns:
         frame = frame.with_columns(STUDYID=pl.coalesce("STUDYID", "_STUDYID")).drop("_STUDYID")
     days = (pl.col("ADT") - pl.col("TRTSDT")).dt.total_days()
+    param, n_params = _code(frame, "LBTESTCD")
     frame = frame.with_columns(
         ADT=dtc_dates(frame, "LBDTC"),
         PARAMCD=pl.col("LBTESTCD"),
@@ -155,11 +158,21 @@ def derive_adlb(lb: pl.DataFrame, adsl: pl.DataFrame, protocol: Protocol) -> pl.
         ANRHI=pl.col("LBSTNRHI"),
         AVISIT=pl.col("VISIT"),
         _SEQN=pl.col("LBSEQ").cast(pl.Float64, strict=False),
+        _K=pl.col("_S").cast(pl.Int64) * n_params + param,
     ).with_columns(ADY=pl.when(days >= 0).then(days + 1).otherwise(days))
-    frame = subject_param_key(frame, adsl, "PARAMCD")
-    frame = frame.with_columns(order_position(frame, ["_K", "ADT", "_SEQN", "_I"]))
-    frame = derive_var_ablfl(frame)
-    frame = frame.hstack(_by_key(frame, "_BL", {"AVAL": "BASE"}))
+    order, pos = order_position(frame, ["_K", "ADT", "_SEQN"])
+    frame = frame.with_columns(_O=pl.Series(pos))
+    n_keys = (int(frame["_S"].to_numpy().max(initial=0)) + 1) * n_params
+    base_row = baseline_rows(
+        frame.select("_K", "_O", "AVAL", "ADT", "TRTSDT", "LBBLFL"), n_keys, order
+    )
+    frame = frame.with_columns(_B=pl.Series(base_row)).with_columns(
+        _B=pl.when(pl.col("_B") >= 0).then(pl.col("_B"))
+    )
+    frame = frame.with_columns(
+        _BL=(pl.col("_B") == pl.int_range(pl.len(), dtype=pl.Int64)).fill_null(False),
+        BASE=pl.col("AVAL").gather(pl.col("_B")),
+    ).with_columns(ABLFL=_flag(pl.col("_BL")))
     graded = grade_lab_frame(
         frame.select("LBTESTCD", "LBSTRESN", "LBSTRESU", "LBSTNRLO", "LBSTNRHI", "BASE"),
         safety.ctcae_version,
@@ -180,13 +193,16 @@ def derive_adlb(lb: pl.DataFrame, adsl: pl.DataFrame, protocol: Protocol) -> pl.
         SRCDOM=pl.lit("LB"),
         SRCSEQ=pl.col("_SEQN").cast(pl.Int64, strict=False),
     )
-    base_grades = _by_key(frame, "_BL", {"ATOXGRL": "BTOXGRL", "ATOXGRH": "BTOXGRH"})
-    first_of_subject = frame.group_by("_S").agg(_O0=pl.col("_O").min())
-    frame = (
-        frame.hstack(base_grades)
-        .with_columns(WGRLOFL=_worst(frame, "ATOXGRL"), WGRHIFL=_worst(frame, "ATOXGRH"))
-        .join(first_of_subject, on="_S", how="left", maintain_order="left")
-        .with_columns(ASEQ=pl.col("_O") - pl.col("_O0") + 1)
+    # ASEQ: position within the subject; records are ordered by _K, whose leading part is _S
+    subjects = frame["_S"].to_numpy()
+    counts = np.bincount(subjects)
+    first = (np.cumsum(counts) - counts)[subjects]
+    frame = frame.with_columns(
+        BTOXGRL=pl.col("ATOXGRL").gather(pl.col("_B")),
+        BTOXGRH=pl.col("ATOXGRH").gather(pl.col("_B")),
+        WGRLOFL=_worst(frame, "ATOXGRL"),
+        WGRHIFL=_worst(frame, "ATOXGRH"),
+        ASEQ=pl.Series(pos - first + 1),
     )
     derived = [
         "COHORT", "SAFFL", "TRTSDT", "TRTEDT", "PARAMCD", "PARAM", "PARCAT1", "AVISIT", "ADT",

@@ -318,13 +318,14 @@ def score_frame(
         .filter(pl.col("RESPONSE").is_not_null())
         .join(key_index, on=keys, how="left", nulls_equal=True)
         .join(_membership_table(scales), on="ITEM", how="inner")
+        .join(_scale_table(scales).select("PARAMCD", "_ORDER"), on="PARAMCD", how="left")
         .with_columns(
             pl.when(pl.col("_REV"))
             .then(pl.col("_FLIP") - pl.col("RESPONSE"))
             .otherwise(pl.col("RESPONSE"))
             .alias("_VALUE")
         )
-        .group_by("_KEY", "PARAMCD")
+        .group_by("_KEY", "_ORDER")
         .agg(pl.col("_VALUE").sum().alias("_SUM"), pl.len().cast(pl.Int64).alias("NITEMS"))
     )
 
@@ -333,7 +334,7 @@ def score_frame(
     scored = (
         key_index.select("_KEY")
         .join(_scale_table(scales), how="cross")
-        .join(answered, on=["_KEY", "PARAMCD"], how="left")
+        .join(answered, on=["_KEY", "_ORDER"], how="left")
         .with_columns(pl.col("NITEMS").fill_null(0))
         .with_columns(
             pl.when(pl.col("NITEMS") * 2 < pl.col("NEEDED"))

@@ -152,30 +152,69 @@ def discover(folder: Path, files: Mapping[str, str] | None = None) -> dict[str, 
 
 
 def _as_text(frame: pl.DataFrame, numeric: Iterable[str] = ()) -> pl.DataFrame:
-    """Every column as text; integer-valued floats written as integers (XPT/Parquet).
+    """Every column as text, stripped, empty → null; integer-valued floats written as integers
+    (XPT/Parquet).
 
     Variables in ``numeric`` that are already numbers (Parquet, XPT) become Float64 directly: the
     text round trip would give the same values (a float's shortest text parses back exactly).
+    Text columns whose distinct values are all already stripped and non-empty (most SDTM
+    variables hold a few codes) are kept as they are: stripping them would change nothing.
     """
     exprs = []
     keep = set(numeric)
+    strings = [n for n, t in frame.schema.items() if t == pl.String and n not in keep]
+    clean = _clean_text(frame, strings)
+    floats = [n for n, t in frame.schema.items() if t.is_float() and n not in keep]
+    whole = _integer_valued(frame, floats)
     for name, dtype in frame.schema.items():
         c = pl.col(name)
         if name in keep and (dtype.is_float() or dtype.is_integer()):
             e = c.cast(pl.Float64)
         elif dtype.is_float():
             # A number's text has no blanks and is never empty: no strip needed.
-            e = (
-                pl.when(c.is_finite() & (c == c.round(0)) & (c.abs() < 1e15))
-                .then(c.cast(pl.Int64).cast(pl.String))
-                .otherwise(c.cast(pl.String))
-            )
+            int_text = c.cast(pl.Int64).cast(pl.String)
+            if whole[name] is None:
+                e = pl.when(_is_whole(c)).then(int_text).otherwise(c.cast(pl.String))
+            else:
+                e = int_text if whole[name] else c.cast(pl.String)
         elif dtype.is_integer() or dtype == pl.Boolean:
             e = c.cast(pl.String)
+        elif name in clean:
+            e = c
         else:
             e = (c if dtype == pl.String else c.cast(pl.String)).str.strip_chars().replace("", None)
         exprs.append(e.alias(name))
     return frame.select(exprs)
+
+
+def _is_whole(c: pl.Expr) -> pl.Expr:
+    """A float written as an integer (3, not 3.0)."""
+    return c.is_finite() & (c == c.round(0)) & (c.abs() < 1e15)
+
+
+def _integer_valued(frame: pl.DataFrame, floats: list[str]) -> dict[str, bool | None]:
+    """Per float column: True when every value (nulls aside) is written as an integer, False
+    when none is, None when some are."""
+    if not floats:
+        return {}
+    row = frame.select(
+        pl.struct(
+            _is_whole(pl.col(n)).fill_null(True).all().alias("all"),
+            (~_is_whole(pl.col(n))).fill_null(True).all().alias("none"),
+        ).alias(n)
+        for n in floats
+    ).row(0, named=True)
+    return {n: True if r["all"] else False if r["none"] else None for n, r in row.items()}
+
+
+def _clean_text(frame: pl.DataFrame, strings: list[str]) -> set[str]:
+    """The text columns with no value to strip and none empty (checked on distinct values)."""
+    clean = set()
+    for name in strings:
+        distinct = frame[name].unique()
+        if not (distinct.str.strip_chars().ne_missing(distinct) | (distinct == "")).any():
+            clean.add(name)
+    return clean
 
 
 def read_table(path: Path, numeric: Iterable[str] = ()) -> pl.DataFrame:
@@ -322,12 +361,15 @@ def _repeats(frame: pl.DataFrame, columns: list[str], *, all_copies: bool = Fals
     when ``all_copies``).
 
     Rows are first told apart by a hash of those values; only rows whose hash repeats (equal
-    rows always do) are compared exactly, so a hash collision can never flag a record.
+    rows always do) are compared exactly, so a hash collision can never flag a record. When no
+    hash repeats (the usual case) that is known from counting distinct hashes, which is cheaper
+    than marking the repeated ones.
     """
     sub = frame.select(columns)
-    maybe = sub.hash_rows().is_duplicated()
-    if not maybe.any():
+    hashes = sub.hash_rows()
+    if hashes.n_unique() == hashes.len():
         return pl.repeat(False, frame.height, dtype=pl.Boolean, eager=True)
+    maybe = hashes.is_duplicated()
     index = pl.int_range(pl.len(), dtype=pl.Int64).alias("_I")
     cand = sub.with_columns(index).filter(maybe)
     exact = (

@@ -4,7 +4,8 @@ A 100,000-subject trial has about 18 million LB and 18 million QS records; held 
 need more memory than the rest of the pipeline together. :func:`plan_stream` reads only the
 USUBJID column of such a file and splits the subjects, in the order they first appear, into
 chunks of about ``rows_per_chunk`` records (a subject is never split). Each chunk is then read
-with a filter on its subjects (Parquet row groups outside it are skipped), turned into text as
+from its first record to its last only, with a filter on its subjects unless those rows are
+all its own (a file sorted by USUBJID is read once over, unfiltered), turned into text as
 :func:`oncotrial.sdtm.read.read_table` does and checked by the same rules as a whole file
 (:func:`oncotrial.sdtm.read.validate_domain`): every rule looks within one subject's records
 (keys, duplicates and conflicts all include USUBJID), so the problems found are those of the
@@ -45,6 +46,8 @@ class StreamedDomain:
     """Source USUBJID value (``_RAW``) → chunk number (``_C``)."""
     n_chunks: int
     null_chunk: int | None
+    spans: list[tuple[int, int, int]]
+    """Per chunk, the 0-based rows of its first and last records and its number of records."""
     subjects: pl.Series | None = None
 
     def _scan(self) -> pl.LazyFrame:
@@ -68,8 +71,12 @@ class StreamedDomain:
         cond = src.is_in(raw.implode())
         if self.null_chunk == c:
             cond = cond | src.is_null()
+        first, last, n = self.spans[c]
+        scan = self._scan().with_row_index("_ROW", offset=1).slice(first, last - first + 1)
+        if n != last - first + 1:  # other subjects' records lie between
+            scan = scan.filter(cond)
         try:
-            part = self._scan().with_row_index("_ROW", offset=1).filter(cond).collect()
+            part = scan.collect()
         except Exception as exc:  # every reader's own error becomes one clear message
             from oncotrial.sdtm.read import _unreadable
 
@@ -130,16 +137,23 @@ def plan_stream(domain: str, path: Path, rows_per_chunk: int) -> StreamedDomain 
     except Exception as exc:  # every reader's own error becomes one clear message
         raise _unreadable(path, exc) from None
     # Subjects as the checks see them (stripped, empty = missing), in order of first record.
-    per_raw = ids.group_by("_RAW").agg(pl.col("_I").min(), pl.len().alias("_N"))
+    per_raw = ids.group_by("_RAW").agg(
+        pl.col("_I").min(), pl.col("_I").max().alias("_L"), pl.len().alias("_N")
+    )
     per_subject = (
         per_raw.with_columns(_KEY=pl.col("_RAW").str.strip_chars().replace("", None))
         .group_by("_KEY")
-        .agg(pl.col("_I").min(), pl.col("_N").sum(), pl.col("_RAW"))
+        .agg(pl.col("_I").min(), pl.col("_L").max(), pl.col("_N").sum(), pl.col("_RAW"))
         .sort("_I")
         .with_columns(_C=((pl.col("_N").cum_sum() - pl.col("_N")) // rows_per_chunk))
         .with_columns(_C=pl.col("_C").rank("dense").cast(pl.Int64) - 1)
     )
     null_chunk = per_subject.filter(pl.col("_KEY").is_null())["_C"]
+    spans = (
+        per_subject.group_by("_C")
+        .agg(pl.col("_I").min(), pl.col("_L").max(), pl.col("_N").sum())
+        .sort("_C")
+    )
     return StreamedDomain(
         domain=domain,
         path=path,
@@ -149,4 +163,5 @@ def plan_stream(domain: str, path: Path, rows_per_chunk: int) -> StreamedDomain 
         chunk_of=per_subject.select("_RAW", "_C").explode("_RAW"),
         n_chunks=int(per_subject["_C"].n_unique()),
         null_chunk=int(null_chunk[0]) if null_chunk.len() else None,
+        spans=list(spans.select("_I", "_L", "_N").iter_rows()),
     )

@@ -63,6 +63,10 @@ def write_dataset(frame: pl.DataFrame, path: Path, fmt: str = "csv") -> Path:
     return path
 
 
+STATISTICS = ("STUDYID", "USUBJID", "PARAMCD", "PARCAT1", "AVISITN", "ADT", "ADY", "AVAL")
+"""Variables whose Parquet min/max statistics :class:`DatasetWriter` writes."""
+
+
 class DatasetWriter:
     """One dataset written a chunk at a time, so that a dataset larger than memory never has to
     be held whole: CSV chunks are appended under one header, Parquet chunks become row groups of
@@ -104,7 +108,12 @@ class DatasetWriter:
             if self._handle is None:
                 import pyarrow.parquet as pq
 
-                self._handle = pq.ParquetWriter(self.path, table.schema, compression="zstd")
+                # Min/max statistics of the key variables only (what readers filter on):
+                # for all 48 ADLB variables they cost a quarter of the writing time.
+                stats = [c for c in STATISTICS if c in public.columns]
+                self._handle = pq.ParquetWriter(
+                    self.path, table.schema, compression="zstd", write_statistics=stats
+                )
             self._handle.write_table(table)
         else:
             self._parts.append(public)

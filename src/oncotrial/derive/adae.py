@@ -102,19 +102,44 @@ def derive_vars_astdt_aendt(adae: pl.DataFrame) -> pl.DataFrame:
 
     Needs AESTDTC, AEENDTC, TRTSDT, DTHDT, EOSDT (dates may be null).
     """
-    st, en = pl.col("AESTDTC"), pl.col("AEENDTC")
-    st_lo, st_hi = dtc_to_date(st, "first"), dtc_to_date(st, "last")
-    en_lo, en_hi = dtc_to_date(en, "first"), dtc_to_date(en, "last")
+    parts = pl.concat(
+        [_dtc_parts(adae, "AESTDTC", "_S"), _dtc_parts(adae, "AEENDTC", "_E")], how="horizontal"
+    )
+    st_lo, st_hi = pl.col("_SLO"), pl.col("_SHI")
+    en_lo, en_hi = pl.col("_ELO"), pl.col("_EHI")
     trtsdt = pl.col("TRTSDT")
     cap = pl.min_horizontal("DTHDT", "EOSDT")
-    imputed = {"month": "D", "year": "M"}
-    return adae.with_columns(
-        ASTDT=pl.when(trtsdt.is_between(st_lo, st_hi) & (st_lo != st_hi))
-        .then(trtsdt)
-        .otherwise(st_lo),
-        ASTDTF=dtc_precision(st).replace_strict(imputed, default=None),
-        AENDT=pl.when(cap.is_between(en_lo, en_hi) & (en_lo != en_hi)).then(cap).otherwise(en_hi),
-        AENDTF=dtc_precision(en).replace_strict(imputed, default=None),
+    return (
+        pl.concat([adae, parts], how="horizontal")
+        .with_columns(
+            ASTDT=pl.when(trtsdt.is_between(st_lo, st_hi) & (st_lo != st_hi))
+            .then(trtsdt)
+            .otherwise(st_lo),
+            ASTDTF=pl.col("_SF"),
+            AENDT=pl.when(cap.is_between(en_lo, en_hi) & (en_lo != en_hi))
+            .then(cap)
+            .otherwise(en_hi),
+            AENDTF=pl.col("_EF"),
+        )
+        .drop(parts.columns)
+    )
+
+
+def _dtc_parts(adae: pl.DataFrame, dtc: str, prefix: str) -> pl.DataFrame:
+    """Per row of ``adae``: the first (``<prefix>LO``) and last (``<prefix>HI``) day the ISO 8601
+    text ``dtc`` can mean, and its imputation flag (``<prefix>F``: D month-only, M year-only).
+    Each distinct text is parsed once (AE dates repeat), the result looked up per row."""
+    values = adae.select(pl.col(dtc).alias("_DTC"))
+    text = pl.col("_DTC")
+    parsed = values.unique().with_columns(
+        dtc_to_date(text, "first").alias(f"{prefix}LO"),
+        dtc_to_date(text, "last").alias(f"{prefix}HI"),
+        dtc_precision(text)
+        .replace_strict({"month": "D", "year": "M"}, default=None)
+        .alias(f"{prefix}F"),
+    )
+    return values.join(parsed, on="_DTC", how="left", nulls_equal=True, maintain_order="left").drop(
+        "_DTC"
     )
 
 

@@ -58,18 +58,39 @@ def _exposure(ex: pl.DataFrame | None) -> pl.DataFrame:
         )
     # TRTEDT is the last EXENDTC, as admiral; an open record (no end) does not extend it.
     end = "EXENDTC" if "EXENDTC" in ex.columns else "EXSTDTC"
+    # Each distinct date text parsed once (dtc_dates): the same dates as row by row, faster.
+    valid_ex = ex.filter(valid)
     return (
-        ex.filter(valid)
+        valid_ex.select("USUBJID", _S=dtc_dates(valid_ex, "EXSTDTC"), _E=dtc_dates(valid_ex, end))
         .group_by("USUBJID")
-        .agg(
-            _date("EXSTDTC").min().alias("TRTSDT"),
-            _date(end).max().alias("TRTEDT"),
-        )
+        .agg(pl.col("_S").min().alias("TRTSDT"), pl.col("_E").max().alias("TRTEDT"))
     )
 
 
-def _dated_records(sdtm: SdtmData, domains: list[str]) -> list[pl.LazyFrame]:
-    """Every complete date at which a subject was seen alive, from all domains present."""
+def _subject_dates(frame: pl.DataFrame, dtc: str) -> pl.DataFrame:
+    """USUBJID, _FIRST and _LAST: each subject's first and last complete date in the text
+    variable ``dtc`` (null for a subject with none). Each distinct text is parsed once and
+    looked up, so a domain of millions of records costs one lookup and one group-by."""
+    parsed = (
+        frame.select(pl.col(dtc).unique())
+        .with_columns(_D=dtc_to_date(pl.col(dtc)))
+        .filter(pl.col("_D").is_not_null())
+    )
+    date = pl.col(dtc).replace_strict(parsed[dtc], parsed["_D"], default=None, return_dtype=pl.Date)
+    return (
+        frame.lazy()
+        .select("USUBJID", _D=date)
+        .group_by("USUBJID")
+        .agg(pl.col("_D").min().alias("_FIRST"), pl.col("_D").max().alias("_LAST"))
+        .collect()
+    )
+
+
+def _dated_records(
+    sdtm: SdtmData, domains: list[str], qs_dates: pl.DataFrame | None
+) -> list[pl.DataFrame]:
+    """Each subject's last complete date at which they were seen alive (USUBJID, _LAST), one
+    frame per dated variable of the domains present; ``qs_dates`` are QS's (_subject_dates)."""
     sources = {
         "ae": ("AESTDTC", "AEENDTC"),
         "lb": ("LBDTC",),
@@ -84,22 +105,23 @@ def _dated_records(sdtm: SdtmData, domains: list[str]) -> list[pl.LazyFrame]:
     }
     out = []
     for dom, cols in sources.items():
+        if dom == "qs":
+            if "qs" in domains and qs_dates is not None:
+                out.append(qs_dates.select("USUBJID", "_LAST"))
+            continue
         # Only the date variables: a domain streamed in chunks is not read whole for them.
         frame = sdtm.select(dom, "USUBJID", *cols, "DSDECOD") if dom in domains else None
         if frame is None:
             continue
+        if dom == "ds":
+            frame = frame.filter(pl.col("DSDECOD").str.to_uppercase() != "DEATH")
         for c in cols:
             if c in frame.columns:
-                f = frame
-                if dom == "ds":
-                    f = f.filter(pl.col("DSDECOD").str.to_uppercase() != "DEATH")
-                # Each subject's distinct date texts, each text parsed once: same dates, faster.
-                f = f.select("USUBJID", c).unique()
-                out.append(f.lazy().select("USUBJID", _D=dtc_dates(f, c)))
+                out.append(_subject_dates(frame, c).select("USUBJID", "_LAST"))
     ss = sdtm.get("ss") if "ss" in domains else None
     if ss is not None:
         alive = pl.col("SSSTRESC").str.to_uppercase() == "ALIVE"
-        out.append(ss.lazy().filter(alive).select("USUBJID", _date("SSDTC").alias("_D")))
+        out.append(ss.filter(alive).select("USUBJID", _date("SSDTC").alias("_LAST")))
     return out
 
 
@@ -174,9 +196,11 @@ def derive_adsl(
         .when(dtc_precision(pl.col("DTHDTC")) == "year")
         .then(pl.lit("M")),
     )
-    dated = _dated_records(sdtm, list(protocol.os.last_alive_sources))
+    qs = sdtm.select("qs", "USUBJID", "QSDTC")
+    qs_dates = _subject_dates(qs, "QSDTC") if qs is not None and "QSDTC" in qs.columns else None
+    dated = _dated_records(sdtm, list(protocol.os.last_alive_sources), qs_dates)
     if dated:
-        last = pl.concat(dated).group_by("USUBJID").agg(pl.col("_D").max().alias("_LAST")).collect()
+        last = pl.concat(dated).group_by("USUBJID").agg(pl.col("_LAST").max())
         adsl = adsl.join(last, on="USUBJID", how="left")
     else:
         adsl = adsl.with_columns(_LAST=pl.lit(None, dtype=pl.Date))
@@ -187,14 +211,12 @@ def derive_adsl(
         .otherwise(pl.col("EOSSTT").fill_null("ONGOING"))
     )
     adsl = adsl.with_columns(MEASFL=pl.lit(None, dtype=pl.String))
-    qs = sdtm.select("qs", "USUBJID", "QSDTC")
+    # A baseline questionnaire: the subject's first complete QS date is on/before first dose.
     pro_base = (
-        qs.unique()
-        .pipe(lambda f: f.select("USUBJID", _Q=dtc_dates(f, "QSDTC")))
-        .join(adsl.select("USUBJID", "TRTSDT"), on="USUBJID")
-        .filter(pl.col("_Q") <= pl.col("TRTSDT"))["USUBJID"]
-        .unique()
-        if qs is not None
+        qs_dates.join(adsl.select("USUBJID", "TRTSDT"), on="USUBJID").filter(
+            pl.col("_FIRST") <= pl.col("TRTSDT")
+        )["USUBJID"]
+        if qs_dates is not None
         else pl.Series([], dtype=pl.String)
     )
     adsl = adsl.join(_baseline_disease(sdtm, adsl), on="USUBJID", how="left")

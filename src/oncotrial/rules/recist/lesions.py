@@ -233,10 +233,17 @@ def measurements(
         num.get("TRORRES", none) * mapped(tr, "TRORRESU", unit_factor, pl.Float64()),
     )
     codes = [mapped(tr, c, term_code, pl.Int8(), where=num[c].is_null()) for c in num]
-    code = pl.coalesce(codes) if codes else pl.lit(None, dtype=pl.Int8)
+    # The number, the term code and the test kind are computed once per row (columns _V, _CODE,
+    # _KIND) and referred to below, not repeated inside every expression that uses them.
+    stage = {
+        "_V": value,
+        "_CODE": pl.coalesce(codes) if codes else pl.lit(None, dtype=pl.Int8),
+        "_KIND": kind,
+    }
+    code, kind = pl.col("_CODE"), pl.col("_KIND")
     value = (
-        pl.when(value.is_not_null())
-        .then(value)
+        pl.when(pl.col("_V").is_not_null())
+        .then(pl.col("_V"))
         .when(code == CODE_TSTM)
         .then(pl.lit(settings.too_small_mm))
     )
@@ -269,11 +276,15 @@ def measurements(
             *([reader.alias(READER)] if several else []),
             pl.col("TRLNKID").cast(pl.String),
             akey(tr, "TRDTC").alias("AKEY"),
-            pl.when(kind == 0).then(measured).alias("LD"),
-            pl.when(kind == 1).then(measured).alias("SA"),
-            pl.when(kind == 2).then(rank).alias("RANK"),
             date_code(tr, settings).alias("DT"),
             *(expr.alias(name) for name, expr in extra.items()),
+            **stage,
+        )
+        .with_columns(_M=measured)
+        .with_columns(
+            pl.when(kind == 0).then(pl.col("_M")).alias("LD"),
+            pl.when(kind == 1).then(pl.col("_M")).alias("SA"),
+            pl.when(kind == 2).then(rank).alias("RANK"),
         )
     )
     aggs = [getattr(pl.col(name), optional[name][2])() for name in extra]

@@ -141,8 +141,8 @@ def test_every_figure_is_rendered_and_none_is_empty(dom: str) -> None:
     parser.feed(dom)
     expected = {"consort", "waterfall-ANL_SIN", "spider-ANL_SIN", "swimmer-ANL_SIN", "km-pfs",
                 "km-os", "km-dor", "km-ttp", "forest-orr", "forest-pfs", "qol-change",
-                "forest-orr-biomarker", "waterfall-biomarker", "km-pfs-biomarker", "volcano-orr",
-                "volcano-pfs"}  # fmt: skip
+                "forest-orr-biomarker", "forest-pfs-biomarker", "waterfall-biomarker",
+                "km-pfs-biomarker", "volcano-orr", "volcano-pfs"}  # fmt: skip
     assert expected <= set(parser.marks)
     for fig_id, marks in parser.marks.items():
         assert parser.svgs[fig_id] >= 1, f"{fig_id}: no SVG"

@@ -201,6 +201,23 @@ def test_marker_waterfall_is_drawn_from_the_first_marker_of_the_biomarker_table(
     assert "waterfall-biomarker" in page.found
 
 
+def test_pfs_forest_by_marker_shows_the_cox_hazard_ratios_of_results_json(report) -> None:
+    data, page, _ = report
+    markers = data["biomarkers"].get("markers")
+    if not markers:  # a protocol without markers: the screen only
+        assert "forest-pfs-biomarker" not in page.found
+        return
+    shown = page.text["forest-pfs-biomarker"]
+    drawn = 0
+    for m in markers.values():
+        for split in m["by_cohort"]["ALL"]["pfs"]["by_status"]:
+            cox = split["cox"]
+            if cox.get("hr") is not None and cox.get("ci_low") is not None:
+                assert f"{cox['hr']:.2f} ({cox['ci_low']:.2f}–{cox['ci_high']:.2f})" in shown
+                drawn += 1
+    assert drawn >= 4
+
+
 # Analysis tables behind the report: smallest frames, values derived by hand.
 
 PROTOCOL = parse_protocol(

@@ -105,6 +105,32 @@ def _comparison(bm: dict[str, Any], r: dict[str, Any]) -> str:
     return _level(split)
 
 
+def _pfs_forest(bm: dict[str, Any], cohort: str, inp: ReportInput) -> Any:
+    """Forest plot of the Cox hazard ratio of PFS (Efron ties) for each marker status split
+    (first status vs second, from ``biomarker_tests``; p and q are in the Cox table), on a log
+    axis with the line at 1."""
+    tests = inp.table("biomarker_tests")
+    if tests is None:
+        return None
+    cox = tests.filter((pl.col("COHORT") == cohort) & (pl.col("ENDPOINT") == "PFS")
+                       & (pl.col("ESTIMATE_NAME") == "hr")
+                       & pl.col("ANALYSIS").str.ends_with(" (Cox)"))  # fmt: skip
+    rows = [{"SUBGROUP": bm["markers"].get(r["MARKER"], {}).get("label") or r["MARKER"],
+             "LEVEL": _comparison(bm, r), "N": r["N"], "X": None, "ESTIMATE": r["ESTIMATE"],
+             "CI_LOW": r["CI_LOW"], "CI_HIGH": r["CI_HIGH"]}
+            for r in cox.to_dicts() if r["ESTIMATE"] is not None and r["CI_LOW"] is not None
+            and r["CI_HIGH"] is not None]  # fmt: skip
+    if not rows:
+        return inp.figures.note("forest-pfs-biomarker", "PFS hazard ratio by marker status",
+                                "no marker status split has an estimable hazard ratio")  # fmt: skip
+    return inp.figures.draw(
+        "forest-pfs-biomarker", "forest_plot", pl.DataFrame(rows, schema=FOREST_SCHEMA),
+        title="Hazard ratio for progression-free survival by marker status", measure="HR",
+        log_scale=True, reference=1.0, conf_level=bm["conf_level"],
+        analysis_set=bm["analysis_sets"]["time_to_event"],
+    )  # fmt: skip
+
+
 def _cox_table(bm: dict[str, Any], cohort: str, inp: ReportInput) -> Table | None:
     tests = inp.table("biomarker_tests")
     if tests is None:
@@ -293,7 +319,8 @@ def build(inp: ReportInput) -> Section:
     if orr.height:
         blocks.append(_orr_table(bm, orr, _tests(inp, cohort), labels))
     blocks += _marker_waterfall(bm, cohort, inp)
-    for block in (_km(bm, cohort, inp), _cox_table(bm, cohort, inp)):
+    for block in (_pfs_forest(bm, cohort, inp), _km(bm, cohort, inp),
+                  _cox_table(bm, cohort, inp)):  # fmt: skip
         if block is not None:
             blocks.append(block)
     return Section(ID, TITLE, (*blocks, *_screen(bm, inp)))

@@ -23,6 +23,7 @@ from oncotrial.analyze.subgroups import (
 from oncotrial.biomarkers.screen_results import FeaturePanel
 from oncotrial.derive.pipeline import derive_all
 from oncotrial.protocol import load_protocol, parse_protocol
+from oncotrial.protocol.model import Biomarker
 from oncotrial.report import read_listings, render_html
 from oncotrial.sdtm.read import read_sdtm
 from oncotrial.simulate import simulate_trial, write_sdtm
@@ -387,3 +388,24 @@ def test_disposition_counts_screen_failures_with_their_reasons_and_the_enrolled(
         0, named=True
     )
     assert (died["n"], died["N"], died["PCT"]) == (1, 2, 50.0)
+
+
+def test_marker_status_is_a_subgroup_with_cutoff_levels_and_the_missing_level() -> None:
+    protocol = PROTOCOL.model_copy(update={"biomarkers": [
+        Biomarker(id="CPS", label="PD-L1 CPS", cutoffs=[1.0]),
+        Biomarker(id="HER2", type="binary", categories=["POSITIVE", "NEGATIVE"]),
+    ]})  # fmt: skip
+    adsl = _adsl(5)
+    adrs = pl.DataFrame({"USUBJID": [f"S{i}" for i in range(5)], "PARAMCD": ["CBOR"] * 5,
+                         "AVALC": ["PR", "SD", "CR", "PD", "PR"]})  # fmt: skip
+    # S4 has no ADBM value: Missing. CPS >= 1: S0 (PR), S2 (CR); < 1: S1 (SD), S3 (PD).
+    adbm = pl.DataFrame({"USUBJID": ["S0", "S1", "S2", "S3", "S4"],
+                         "CPS_GE1": ["Y", "N", "Y", "N", None],
+                         "HER2": ["POSITIVE", "NEGATIVE", "NEGATIVE", "NEGATIVE", None]})  # fmt: skip
+    data, tables = compute_subgroups({"adsl": adsl, "adrs": adrs, "adbm": adbm}, protocol)
+    assert {"variable": "CPS_GE1", "label": "PD-L1 CPS ≥ 1"} in data["variables"]
+    orr = tables["subgroup_orr"].filter(pl.col("COHORT") == "A")
+    cps = orr.filter(pl.col("VARIABLE") == "CPS_GE1").select("LEVEL", "X", "N").rows()
+    assert cps == [("< 1", 0, 2), ("≥ 1", 2, 2), ("Missing", 1, 1)]
+    her2 = orr.filter(pl.col("VARIABLE") == "HER2").select("LEVEL", "X", "N").rows()
+    assert her2 == [("NEGATIVE", 1, 3), ("POSITIVE", 1, 1), ("Missing", 1, 1)]

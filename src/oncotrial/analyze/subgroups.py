@@ -292,14 +292,46 @@ def _pfs_rows(cohort: str, pop: pl.DataFrame, variable: str, label: str,
     return list(rows.values())
 
 
+def marker_subgroups(
+    adsl: pl.DataFrame, adam: dict[str, pl.DataFrame], protocol: Protocol
+) -> tuple[pl.DataFrame, list[tuple[str, str]]]:
+    """ADSL with each protocol marker's status from ADBM as a subgroup variable: a continuous
+    marker's cut-off flag ``<ID>_GE<c>`` as ``≥ c`` / ``< c``, a binary or categorical
+    marker's result as it is; without a value the subject is in the Missing level."""
+    from oncotrial.derive.pipeline import status_column
+
+    adbm = adam.get("adbm")
+    if adbm is None or not protocol.biomarkers or "USUBJID" not in adbm.columns:
+        return adsl, []
+    exprs, variables = [], []
+    for m in protocol.biomarkers:
+        label = m.label or m.id
+        if m.type == "continuous":
+            for c in m.cutoffs:
+                name = status_column(m.id, c)
+                if name in adbm.columns and name not in adsl.columns:
+                    flag = pl.col(name)
+                    exprs.append(pl.when(flag == "Y").then(pl.lit(f"≥ {c:g}"))
+                                 .when(flag == "N").then(pl.lit(f"< {c:g}")).alias(name))  # fmt: skip
+                    variables.append((name, f"{label} ≥ {c:g}"))
+        elif m.id in adbm.columns and m.id not in adsl.columns:
+            exprs.append(pl.col(m.id).cast(pl.String))
+            variables.append((m.id, label))
+    if not exprs:
+        return adsl, []
+    status = adbm.select(pl.col("USUBJID").cast(pl.String), *exprs).unique("USUBJID")
+    return adsl.join(status, on="USUBJID", how="left", maintain_order="left"), variables
+
+
 def compute_subgroups(
     adam: dict[str, pl.DataFrame], protocol: Protocol
 ) -> tuple[dict[str, Any], dict[str, pl.DataFrame]]:
     """ORR and PFS hazard ratios by subgroup, per cohort and ALL (module doc): numbers for
-    ``results.json`` and the tables ``subgroup_orr`` and ``subgroup_pfs``."""
-    adsl = adam["adsl"]
+    ``results.json`` and the tables ``subgroup_orr`` and ``subgroup_pfs``. The subgroups are
+    :data:`SUBGROUPS` and the protocol markers' statuses (:func:`marker_subgroups`)."""
+    adsl, markers = marker_subgroups(adam["adsl"], adam, protocol)
     a = protocol.analysis
-    variables = [(v, lab) for v, lab in SUBGROUPS if v in adsl.columns]
+    variables = [(v, lab) for v, lab in SUBGROUPS if v in adsl.columns] + markers
     rsp = _responders(adam, protocol)
     adtte = adam.get("adtte")
     pfs = (

@@ -153,8 +153,9 @@ def forest_plot(
         )
         ax.text(0.34, i, count, ha="right", va="center", transform=trans)
         digits = 2 if log_scale else 1
+        reference = log_scale and labels[i].rstrip().endswith("(reference)")
         text = (
-            "NE"
+            ("1" if reference else "NE")  # a reference level's HR is 1 by definition
             if not np.isfinite(e[i])
             else (f"{_num(e[i], digits)} ({_num(lo[i], digits)}–{_num(hi[i], digits)})")
         )

@@ -99,15 +99,19 @@ def _items(qs: pl.DataFrame, protocol: Protocol) -> pl.DataFrame:
     if "_ROW" not in frame.columns:
         frame = frame.with_row_index("_ROW", offset=1).with_columns(pl.col("_ROW").cast(pl.Int64))
     number = _item_number(frame)
+    needed = ["USUBJID", "QSCAT", "QSTESTCD", "QSSTRESN", "QSDTC", "VISIT", "VISITNUM", "QSSEQ"]
+    # A narrow frame of the columns used: filtering the whole (wide, streamed) chunk copies it.
     items = (
-        frame.with_columns(PARCAT1=_instrument(frame))
+        frame.select(*needed, "_ROW")
+        .with_columns(PARCAT1=_instrument(frame))
         .filter(pl.col("PARCAT1").is_in(_wanted(protocol)))
+        .with_columns(_N=number)
         .select(
             "USUBJID",
             "PARCAT1",
-            pl.when((pl.col("PARCAT1") == OES18) & number.is_between(1, 18))
-            .then(number + 30)
-            .otherwise(number)
+            pl.when((pl.col("PARCAT1") == OES18) & pl.col("_N").is_between(1, 18))
+            .then(pl.col("_N") + 30)
+            .otherwise(pl.col("_N"))
             .alias("ITEM"),
             pl.col("QSSTRESN").cast(pl.Float64).alias("RESPONSE"),
             pl.col("QSDTC"),
@@ -163,8 +167,15 @@ def _ranges() -> pl.DataFrame:
 
 def check_qs_items(items: pl.DataFrame, file: str = "qs") -> list[Problem]:
     """Every invalid QS record of the scored instruments, one Problem per row (see module doc)."""
-    checked = items.select("PARCAT1", "ITEM", "RESPONSE", "QSTESTCD", "QSSTRESN", "_ROW", "_FORM")
-    checked = checked.join(_ranges(), on=["PARCAT1", "ITEM"], how="left", maintain_order="left")
+    # (instrument, item) as one integer: a lookup instead of a join on text
+    slot_of = pl.col("ITEM") + 1000 * (pl.col("PARCAT1") == OES18).cast(pl.Int64)
+    ranges = _ranges()
+    known_slots = ranges.select(slot_of)["ITEM"]
+    checked = items.select(
+        "PARCAT1", "ITEM", "RESPONSE", "QSTESTCD", "QSSTRESN", "_ROW", "_FORM",
+        slot_of.replace_strict(known_slots, ranges["_LO"], default=None).alias("_LO"),
+        slot_of.replace_strict(known_slots, ranges["_HI"], default=None).alias("_HI"),
+    )  # fmt: skip
     r = pl.col("RESPONSE")
     problems: list[Problem] = []
     for row, testcd, instrument in (
@@ -199,7 +210,10 @@ def check_qs_items(items: pl.DataFrame, file: str = "qs") -> list[Problem]:
             )
         )
     slot = pl.col("_FORM").cast(pl.Int64) * 100 + pl.col("ITEM")
-    dupes = checked.filter(pl.col("_HI").is_not_null() & ~slot.is_first_distinct())
+    known = checked.filter(pl.col("_HI").is_not_null())
+    # Counting distinct slots is cheap; only a questionnaire with a repeated item is searched.
+    has_dupes = known.select(slot.n_unique()).item() < known.height
+    dupes = known.filter(~slot.is_first_distinct()) if has_dupes else known.clear()
     for row, testcd in dupes.select("_ROW", "QSTESTCD").iter_rows():
         problems.append(
             Problem(
@@ -215,13 +229,13 @@ def check_qs_items(items: pl.DataFrame, file: str = "qs") -> list[Problem]:
 
 
 def _score(items: pl.DataFrame) -> pl.DataFrame:
-    """_FORM, PARAMCD, AVAL, NITEMS, NEEDED in form order, scales in table order."""
-    parts = [
-        pl.DataFrame(
-            schema={"_FORM": pl.UInt32, "PARAMCD": pl.String, "AVAL": pl.Float64,
-                    "NITEMS": pl.Int64, "NEEDED": pl.Int64}
-        )
-    ]  # fmt: skip
+    """_FORM, PARAMCD, AVAL, NITEMS, NEEDED, _PORD (scale order in PARAMS) and _RID (record
+    order), sorted by _RID: form order, scales in table order."""
+    order = {code: i for i, code in enumerate(PARAMS["PARAMCD"].to_list())}
+    merged = pl.DataFrame(
+        schema={"_FORM": pl.UInt32, "PARAMCD": pl.String, "AVAL": pl.Float64,
+                "NITEMS": pl.Int64, "NEEDED": pl.Int64, "_PORD": pl.Int64, "_RID": pl.Int64}
+    )  # fmt: skip
     narrow = items.select("PARCAT1", "_FORM", "ITEM", "RESPONSE")
     for instrument in sorted(narrow["PARCAT1"].unique().to_list()):
         subset = narrow.filter(pl.col("PARCAT1") == instrument).drop("PARCAT1").sort("_FORM")
@@ -230,8 +244,12 @@ def _score(items: pl.DataFrame) -> pl.DataFrame:
             scored = score_frame(subset, instrument, by=["_FORM"], validate=False)
         except QlqInputError as exc:  # the row checks above make this unreachable for QS data
             raise InputError([Problem(p) for p in exc.problems], title="invalid QS") from None
-        parts.append(scored)
-    return pl.concat(parts, how="vertical")
+        scored = scored.with_columns(
+            _PORD=pl.col("PARAMCD").replace_strict(order, return_dtype=pl.Int64)
+        ).with_columns(_RID=pl.col("_FORM").cast(pl.Int64) * 100 + pl.col("_PORD"))
+        # Each instrument's records are in _RID order already: merging keeps the order.
+        merged = merged.merge_sorted(scored, key="_RID")
+    return merged
 
 
 def adqs_exclusions(qs: pl.DataFrame, protocol: Protocol) -> pl.DataFrame:
@@ -287,17 +305,14 @@ def derive_adqs(
     )
     scored_forms = scored.filter(pl.col("AVAL").is_not_null())["_FORM"].unique()
     forms = forms.with_columns(QCOMPLFL=_yn(pl.col("_FORM").is_in(scored_forms.implode())))
-    order = {code: i for i, code in enumerate(PARAMS["PARAMCD"].to_list())}
     names = dict(zip(PARAMS["PARAMCD"], PARAMS["PARAM"], strict=True))
     frame = scored.join(forms, on="_FORM", how="left", maintain_order="left").with_columns(
         PARAM=pl.col("PARAMCD").replace_strict(names, return_dtype=pl.String),
         COMPLFL=_yn(pl.col("AVAL").is_not_null()),
-        _PORD=pl.col("PARAMCD").replace_strict(order, return_dtype=pl.Int64),
     )
     scorable = pl.col("AVAL").is_not_null()
     frame = frame.with_columns(
         _K=pl.col("_S") * 100 + pl.col("_PORD"),
-        _RID=pl.col("_FORM").cast(pl.Int64) * 100 + pl.col("_PORD"),
         _PRE=pl.col("_PRE") & scorable,
         _POST=pl.col("_POST") & scorable,
     )
@@ -318,7 +333,8 @@ def derive_adqs(
         "ADT", "ADY", "AVAL", "NITEMS", "NEEDED", "COMPLFL", "QNITEMS", "QCOMPLFL", "ABLFL",
         "BASE", "CHG", "ANL01FL", "SRCDOM", "SRCSEQ", "_ROW",
     ]  # fmt: skip
-    return frame.sort("_RID").select([c for c in cols if c in frame.columns])
+    # _score's _RID order is kept by every left join above.
+    return frame.select([c for c in cols if c in frame.columns])
 
 
 def _yn(cond: pl.Expr) -> pl.Expr:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numbers
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import polars as pl
 
 from oncotrial.rules.qlq.scales import (
@@ -312,30 +313,42 @@ def score_frame(
     scales = scales_for(instrument)
 
     key_index = items.select(keys).unique(maintain_order=True).with_row_index("_KEY")
-    response = pl.col("RESPONSE").cast(pl.Float64)
+    n_scales = len(scales)
+    table = _scale_table(scales)
     answered = (
-        items.select(*keys, pl.col("ITEM").cast(pl.Int64), response)
+        items.select(*keys, pl.col("ITEM").cast(pl.Int64), pl.col("RESPONSE").cast(pl.Float64))
         .filter(pl.col("RESPONSE").is_not_null())
         .join(key_index, on=keys, how="left", nulls_equal=True)
         .join(_membership_table(scales), on="ITEM", how="inner")
-        .join(_scale_table(scales).select("PARAMCD", "_ORDER"), on="PARAMCD", how="left")
-        .with_columns(
+        .join(table.select("PARAMCD", "_ORDER"), on="PARAMCD", how="left")
+        .select(
+            (pl.col("_KEY").cast(pl.Int64) * n_scales + pl.col("_ORDER")).alias("_SLOT"),
             pl.when(pl.col("_REV"))
             .then(pl.col("_FLIP") - pl.col("RESPONSE"))
             .otherwise(pl.col("RESPONSE"))
-            .alias("_VALUE")
+            .alias("_VALUE"),
         )
-        .group_by("_KEY", "_ORDER")
-        .agg(pl.col("_VALUE").sum().alias("_SUM"), pl.len().cast(pl.Int64).alias("NITEMS"))
     )
+    # Every (key, scale) slot: item sums and counts by slot number. The responses are integers
+    # (checked), so their float sums are exact in any order.
+    size = key_index.height * n_scales
+    slots = answered["_SLOT"].to_numpy()
+    sums = np.bincount(slots, weights=answered["_VALUE"].to_numpy(), minlength=size)
+    counts = np.bincount(slots, minlength=size)
 
     # (RS - 1) / range, with RS the mean of the answered items
     position = (pl.col("_SUM") / pl.col("NITEMS") - pl.col("_LO")) / pl.col("_RANGE")
     scored = (
-        key_index.select("_KEY")
-        .join(_scale_table(scales), how="cross")
-        .join(answered, on=["_KEY", "_ORDER"], how="left")
-        .with_columns(pl.col("NITEMS").fill_null(0))
+        pl.DataFrame(
+            {
+                "_KEY": np.repeat(np.arange(key_index.height, dtype=np.uint32), n_scales),
+                "_ORDER": np.tile(np.arange(n_scales, dtype=np.int64), key_index.height),
+                "_SUM": sums,
+                "NITEMS": counts.astype(np.int64),
+            }
+        )
+        .with_columns(pl.col("_KEY").set_sorted())
+        .join(table, on="_ORDER", how="left", maintain_order="left")
         .with_columns(
             pl.when(pl.col("NITEMS") * 2 < pl.col("NEEDED"))
             .then(None)
@@ -350,9 +363,11 @@ def score_frame(
         _summary_rows(scored, summary, len(scales) + n)
         for n, summary in enumerate(summaries_for(instrument))
     ]
-    return (
-        pl.concat([scored, *summaries], how="vertical")
-        .join(key_index, on="_KEY", how="left")
-        .sort("_KEY", "_ORDER")
-        .select(*keys, "PARAMCD", "AVAL", "NITEMS", "NEEDED")
+    n_all = n_scales + len(summaries)
+    result = pl.concat([scored, *summaries], how="vertical").sort(
+        pl.col("_KEY").cast(pl.Int64) * n_all + pl.col("_ORDER")
+    )
+    return pl.concat(
+        [key_index.drop("_KEY")[result["_KEY"]], result.drop("_KEY", "_ORDER")],
+        how="horizontal",
     )

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from oncotrial.analyze.results import Results
+    from oncotrial.protocol.model import Protocol
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "tests" / "reference"
@@ -67,3 +74,30 @@ def sdtm_dir(tmp_path: Path) -> Path:
     for name, text in MINIMAL_SDTM.items():
         (folder / f"{name}.csv").write_text(text, encoding="utf-8")
     return folder
+
+
+def simulated_results(
+    folder: Path, protocol: Protocol, subjects: int, seed: int, n_features: int
+) -> tuple[Results, dict[str, pl.DataFrame]]:
+    """A simulated trial taken through SDTM → derive → analyze (with an expression panel of
+    ``n_features``) in ``folder``: the Results, the ADaM frames with the listings, as the
+    report command gives them to the report."""
+    from oncotrial.adam_io import read_adam
+    from oncotrial.analyze import analyze_all
+    from oncotrial.biomarkers.screen_results import FeaturePanel
+    from oncotrial.derive.pipeline import derive_all
+    from oncotrial.report import read_listings
+    from oncotrial.sdtm.read import read_sdtm
+    from oncotrial.simulate import simulate_trial, write_sdtm
+    from oncotrial.simulate.biomarkers import simulate_biomarkers
+
+    domains = simulate_trial(protocol, subjects, seed, None)
+    write_sdtm(domains, folder / "sdtm")
+    derive_all(read_sdtm(folder / "sdtm", files=protocol.sdtm_files), protocol).write(
+        folder / "adam"
+    )
+    adam = read_adam(folder / "adam")
+    matrix = simulate_biomarkers(domains, seed, n_features=n_features)[1]
+    assert matrix is not None
+    results = analyze_all(adam, protocol, FeaturePanel("expression.parquet", matrix))
+    return results, {**adam, **read_listings(folder / "adam")}

@@ -16,16 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from oncotrial.adam_io import read_adam
-from oncotrial.analyze import analyze_all
-from oncotrial.biomarkers.screen_results import FeaturePanel
-from oncotrial.derive.pipeline import derive_all
 from oncotrial.protocol import load_protocol
-from oncotrial.report import read_listings, render_report
+from oncotrial.report import render_report
 from oncotrial.report.sections import SECTION_IDS
-from oncotrial.sdtm.read import read_sdtm
-from oncotrial.simulate import simulate_trial, write_sdtm
-from oncotrial.simulate.biomarkers import simulate_biomarkers
+from tests.conftest import simulated_results
 
 ROOT = Path(__file__).resolve().parents[1]
 PROTOCOL = ROOT / "examples" / "protocols" / "anlotinib-sintilimab-escc.yaml"
@@ -63,19 +57,10 @@ def browser() -> str:
 def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("browser")
     protocol = load_protocol(PROTOCOL)
-    domains = simulate_trial(protocol, 40, 5, None)
-    write_sdtm(domains, folder / "sdtm")
-    derive_all(read_sdtm(folder / "sdtm", files=protocol.sdtm_files), protocol).write(
-        folder / "adam"
-    )
-    adam = read_adam(folder / "adam")
-    matrix = simulate_biomarkers(domains, 5, n_features=1500)[1]
-    assert matrix is not None
-    results = analyze_all(adam, protocol, FeaturePanel("expression.parquet", matrix))
+    results, adam = simulated_results(folder, protocol, 40, 5, n_features=1500)
     out = folder / "report" / "report.html"
     results.write(out.parent)
-    return render_report(results, out, adam={**adam, **read_listings(folder / "adam")},
-                         protocol=protocol)  # fmt: skip
+    return render_report(results, out, adam=adam, protocol=protocol)
 
 
 @pytest.fixture(scope="module")

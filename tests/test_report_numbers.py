@@ -11,8 +11,6 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from oncotrial.adam_io import read_adam
-from oncotrial.analyze import analyze_all
 from oncotrial.analyze.curves import compute_km_curves, compute_ttd_summary, compute_waterfall
 from oncotrial.analyze.subgroups import (
     MIN_EVENTS_PER_LEVEL,
@@ -20,14 +18,10 @@ from oncotrial.analyze.subgroups import (
     compute_disposition,
     compute_subgroups,
 )
-from oncotrial.biomarkers.screen_results import FeaturePanel
-from oncotrial.derive.pipeline import derive_all
 from oncotrial.protocol import load_protocol, parse_protocol
 from oncotrial.protocol.model import Biomarker
-from oncotrial.report import read_listings, render_html
-from oncotrial.sdtm.read import read_sdtm
-from oncotrial.simulate import simulate_trial, write_sdtm
-from oncotrial.simulate.biomarkers import simulate_biomarkers
+from oncotrial.report import render_html
+from tests.conftest import simulated_results
 
 ROOT = Path(__file__).resolve().parents[1]
 PROTOCOLS = ROOT / "examples" / "protocols"
@@ -69,19 +63,10 @@ class _ById(HTMLParser):
 def report(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     folder = tmp_path_factory.mktemp(request.param)
     protocol = load_protocol(PROTOCOLS / f"{request.param}.yaml")
-    domains = simulate_trial(protocol, 30, 11, None)
-    write_sdtm(domains, folder / "sdtm")
-    derive_all(read_sdtm(folder / "sdtm", files=protocol.sdtm_files), protocol).write(
-        folder / "adam"
-    )
-    adam = read_adam(folder / "adam")
-    matrix = simulate_biomarkers(domains, 11, n_features=200)[1]
-    assert matrix is not None
-    results = analyze_all(adam, protocol, FeaturePanel("expression.parquet", matrix))
+    results, adam = simulated_results(folder, protocol, 30, 11, n_features=200)
     results.write(folder)
     data = json.loads((folder / "results.json").read_text())
-    html, inp = render_html(results, adam={**adam, **read_listings(folder / "adam")},
-                            protocol=protocol)  # fmt: skip
+    html, inp = render_html(results, adam=adam, protocol=protocol)
     parser = _ById()
     parser.feed(html)
     cohorts = [cid for cid, _ in inp.cohorts]

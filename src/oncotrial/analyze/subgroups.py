@@ -223,7 +223,9 @@ def compute_disposition(
     return data, pl.DataFrame(rows, schema=DISPOSITION_SCHEMA)
 
 
-def _responders(adam: dict[str, pl.DataFrame], protocol: Protocol) -> pl.DataFrame:
+def subject_responders(adam: dict[str, pl.DataFrame], protocol: Protocol) -> pl.DataFrame:
+    """USUBJID and _RSP: the best overall response (ADRS CBOR when the protocol confirms, else
+    BOR) is CR or PR (RECIST 1.1 section 4.4; the iRECIST terms when the protocol uses them)."""
     sc = scale_for(protocol.response)
     paramcd = "CBOR" if protocol.response.confirmation else "BOR"
     adrs = adam.get("adrs")
@@ -332,7 +334,7 @@ def compute_subgroups(
     adsl, markers = marker_subgroups(adam["adsl"], adam, protocol)
     a = protocol.analysis
     variables = [(v, lab) for v, lab in SUBGROUPS if v in adsl.columns] + markers
-    rsp = _responders(adam, protocol)
+    rsp = subject_responders(adam, protocol)
     adtte = adam.get("adtte")
     pfs = (
         adtte.filter(pl.col("PARAMCD") == "PFS").select(

@@ -38,7 +38,6 @@ from oncotrial.analyze.results import ALL, cohort_frames
 from oncotrial.biomarkers.matrix import read_feature_matrix
 from oncotrial.errors import InputError, Problem
 from oncotrial.protocol.model import Protocol
-from oncotrial.rules.recist.confirm import scale_for
 from oncotrial.stats import cox_screen, logistic_screen
 
 Q_THRESHOLD = 0.05
@@ -144,30 +143,18 @@ def _responders(
     adam: dict[str, pl.DataFrame], pooled: pl.DataFrame, protocol: Protocol
 ) -> pl.DataFrame | None:
     """USUBJID, RESPONDER (0/1) of the pooled response analysis set (as ``results["ALL"]``)."""
-    adrs = adam.get("adrs")
-    if adrs is None:
+    if adam.get("adrs") is None:
         return None
-    sc = scale_for(protocol.response)
-    param = "CBOR" if protocol.response.confirmation else "BOR"
-    best = (
-        adrs.filter(pl.col("PARAMCD") == param)
-        .group_by(pl.col("USUBJID").cast(pl.String))
-        .agg(pl.col("AVALC").first())
-    )
+    from oncotrial.analyze.subgroups import subject_responders
+
     return (
         pooled.filter(pl.col(protocol.analysis.response_analysis_set) == "Y")
         .select("USUBJID")
-        .join(best, on="USUBJID", how="left")
-        .select(
-            "USUBJID",
-            pl.col("AVALC")
-            .is_in([sc.cr, sc.pr])
-            .fill_null(False)
-            .cast(pl.Int64)
-            .alias("RESPONDER"),
-        )  # fmt: skip
+        .join(subject_responders(adam, protocol).with_columns(pl.col("USUBJID").cast(pl.String)),
+              on="USUBJID", how="left")
+        .select("USUBJID", pl.col("_RSP").fill_null(False).cast(pl.Int64).alias("RESPONDER"))
         .sort("USUBJID")
-    )
+    )  # fmt: skip
 
 
 def _pfs(

@@ -422,6 +422,48 @@ def test_dataset_writer_refuses_a_chunk_with_other_variables(tmp_path: Path) -> 
     writer.close()
 
 
+class _FailingParquetWriter:
+    """Stands in for pyarrow's ParquetWriter: the second row group fails (a full disk)."""
+
+    def __init__(self, path: Path, *args: object, **kwargs: object) -> None:
+        self.groups = 0
+        self.closed = False
+
+    def write_table(self, table: object) -> None:
+        self.groups += 1
+        if self.groups == 2:
+            raise OSError("No space left on device")
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_dataset_writer_raises_the_writing_threads_error_at_the_next_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks are written by a background thread; its error is not lost: the next write (or
+    close) raises it, and abort closes the file without raising."""
+    import pyarrow.parquet as pq
+
+    monkeypatch.setattr(pq, "ParquetWriter", _FailingParquetWriter)
+    frame = _dataset()
+    writer = DatasetWriter(tmp_path / "adlb", "parquet")
+    writer.write(frame[:2])
+    writer.write(frame[2:3])  # the first row group is written by now
+    with pytest.raises(OSError, match="No space left on device"):
+        writer.write(frame[3:])
+    handle = writer._handle
+    writer.abort()
+    assert handle.closed and writer._handle is None and writer._thread is None
+
+    late = DatasetWriter(tmp_path / "adqs", "parquet")
+    late.write(frame[:2])
+    late.write(frame[2:3])
+    with pytest.raises(OSError, match="No space left on device"):
+        late.close()
+    assert late._handle is None
+
+
 def test_dataset_writer_refuses_an_unknown_format(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="format 'sas7bdat' is not supported"):
         DatasetWriter(tmp_path / "adlb", "sas7bdat")

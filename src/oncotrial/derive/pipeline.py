@@ -285,7 +285,7 @@ class _Output:
     def abort(self) -> None:
         """Close the file of a failed derivation (the staging folder is then removed)."""
         if self.writer is not None:
-            self.writer.close()
+            self.writer.abort()
 
     def close(self) -> None:
         if self.writer is not None:

@@ -8,6 +8,7 @@ in an error.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -403,14 +404,22 @@ def report(
     from oncotrial.analyze import analyze_all
     from oncotrial.analyze.columns import ANALYSIS_COLUMNS
     from oncotrial.report import read_listings, render_report
+    from oncotrial.report.sections import FigureBook
+    from oncotrial.report.sections._context import FIGURES_MODULE
+    from oncotrial.report.sections._pool import FigurePool, default_workers
 
     proto = _load(protocol)
-    adam_data = read_adam(adam, ANALYSIS_COLUMNS)
-    results = analyze_all(adam_data, proto, _panel(features, adam_data))
-    results.write(out_file.parent)
-    path = render_report(
-        results, out_file, adam={**adam_data, **read_listings(adam)}, protocol=proto
-    )
+    workers = default_workers()
+    # Started first: the workers import matplotlib while the analysis runs, then draw figures.
+    with contextlib.ExitStack() as stack:
+        pool = stack.enter_context(FigurePool(workers, FIGURES_MODULE)) if workers else None
+        adam_data = read_adam(adam, ANALYSIS_COLUMNS)
+        results = analyze_all(adam_data, proto, _panel(features, adam_data))
+        results.write(out_file.parent)
+        path = render_report(
+            results, out_file, adam={**adam_data, **read_listings(adam)}, protocol=proto,
+            figures=FigureBook(pool=pool),
+        )  # fmt: skip
     out.print(f"Report: {path.resolve()}", markup=False)
 
 

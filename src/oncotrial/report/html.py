@@ -70,7 +70,7 @@ def render_html(
         frames["adsl"] = pl.DataFrame(schema={"USUBJID": pl.String, "COHORT": pl.String})
     proto = protocol if protocol is not None else parse_protocol(results.data["settings"])
     inp = ReportInput(results, frames, listings, proto, figures or FigureBook())
-    sections = build_sections(inp)
+    sections = inp.figures.finish(build_sections(inp))
     css = (Path(__file__).parent / "templates" / "report.css").read_text(encoding="utf-8")
     html = (
         _env().get_template("report.html.j2").render(sections=sections, css=css, data=results.data)
@@ -85,6 +85,7 @@ def render_report(
     adam: Mapping[str, pl.DataFrame] | str | Path | None = None,
     protocol: Protocol | None = None,
     figures_dir: str | Path | None = None,
+    figures: FigureBook | None = None,
 ) -> Path:
     """Write the report to ``out`` (``report.html``), its figures (SVG and PNG) to
     ``figures_dir`` (default ``figures/`` beside it) and its full listings to ``listings/``.
@@ -92,11 +93,12 @@ def render_report(
     ``adam`` is the ADaM folder, or the datasets by name (``adsl``, ``adrs`` ...) plus, when
     available, the pipeline listings (:func:`read_listings`); without it the figures and listings
     that need subject records say so. ``protocol`` defaults to the settings stored in ``results``.
-    Returns the path of the report.
+    ``figures`` draws the figures (a :class:`FigureBook` with a worker pool draws them in
+    parallel). Returns the path of the report.
     """
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    html, inp = render_html(results, adam=adam, protocol=protocol)
+    html, inp = render_html(results, adam=adam, protocol=protocol, figures=figures)
     out.write_text(html, encoding="utf-8")
     inp.figures.write(Path(figures_dir) if figures_dir else out.parent / "figures")
     for rel, frame in inp.files.items():

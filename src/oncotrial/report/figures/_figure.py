@@ -73,14 +73,20 @@ class Figure:
     n_marks: int
     marks: Mapping[str, int]
     data: Mapping[str, pl.DataFrame] = field(repr=False, compare=False)
-    _mpl: MplFigure = field(repr=False, compare=False)
+    _mpl: MplFigure | None = field(repr=False, compare=False)
+    """The matplotlib figure; None for a figure drawn in another process (its PNG was rendered
+    there: :mod:`oncotrial.report.sections._pool`)."""
 
     def png(self, dpi: int = 200) -> bytes:
         """The same figure as PNG bytes (no timestamp in the metadata)."""
         if isinstance(dpi, bool) or not isinstance(dpi, int) or not 36 <= dpi <= 1200:
             raise fail("PNG", f"dpi must be an integer in [36, 1200], but was {dpi!r}")
-        buf = io.BytesIO()
         fig = self._mpl
+        if fig is None:
+            raise fail(
+                "PNG", f"{self.title!r} was drawn in another process, which rendered its PNG"
+            )
+        buf = io.BytesIO()
         engine = fig.get_layout_engine()
         # The SVG pass has laid the figure out (in figure fractions, the same at any dpi): keep
         # that layout instead of solving it again (a third of the report's time in the QoL grid).

@@ -11,10 +11,11 @@ import importlib
 import inspect
 import os
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
 from markupsafe import Markup
@@ -22,10 +23,12 @@ from markupsafe import Markup
 from oncotrial.analyze.results import ALL, Results
 from oncotrial.protocol.model import Protocol
 from oncotrial.report.sections._blocks import FigureSlot
+from oncotrial.report.sections._pool import Drawn, FigurePool, draw_figure
 
 FIGURES_MODULE = "oncotrial.report.figures"
 _XML_PROLOG = re.compile(r"<\?xml[^>]*\?>|<!DOCTYPE[^>]*>|<metadata>.*?</metadata>", re.S)
 _ID = re.compile(r'\bid="([^"]+)"')
+B = TypeVar("B")
 
 
 def scope_svg(svg: str, prefix: str) -> str:
@@ -52,11 +55,22 @@ PNG_DPI = 150
 @dataclass
 class FigureBook:
     """Draws figures through :mod:`oncotrial.report.figures` (or ``module``) and keeps them for
-    the files; ``missing`` lists the drawing functions this build lacks."""
+    the files; ``missing`` lists the drawing functions this build lacks.
+
+    With a ``pool`` (:class:`~._pool.FigurePool`), :meth:`draw` hands the figure to the pool's
+    workers and returns its slot empty; :meth:`finish` fills the slots once every section is
+    built, drawing here the figures no worker has started. Without one, :meth:`draw` draws at
+    once. The report is the same either way."""
 
     module: str = FIGURES_MODULE
     drawn: dict[str, Any] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
+    pool: FigurePool | None = None
+    png_dpi: int = PNG_DPI
+    """Resolution of the PNG copies (:meth:`write`)."""
+    pngs: dict[str, bytes] = field(default_factory=dict)
+    """PNG copies rendered when the figure was drawn (with a pool), by figure id."""
+    _jobs: dict[str, _Job] = field(default_factory=dict)
 
     def _function(self, name: str) -> Callable[..., Any] | None:
         try:
@@ -78,50 +92,116 @@ class FigureBook:
                               "part of this build.", size=size)  # fmt: skip
         if "title" in inspect.signature(func).parameters:
             kwargs.setdefault("title", title)
-        try:
-            fig = func(*args, **kwargs)
-        except Exception as exc:  # a figure must never stop the report; the note says why
-            return FigureSlot(fig_id, title, caption, None,
-                              f"Figure not available: {function} could not draw it "
-                              f"({type(exc).__name__}: {exc}).", size=size)  # fmt: skip
-        self.drawn[fig_id] = fig
-        svg = Markup(scope_svg(str(fig.svg), fig_id))  # noqa: S704 - drawn by our own code
-        files = (f"figures/{fig_id}.svg", f"figures/{fig_id}.png")
-        return FigureSlot(fig_id, title, getattr(fig, "caption", "") or caption, svg,
-                          files=files, size=size)  # fmt: skip
+        slot = FigureSlot(fig_id, title, caption, None, size=size)
+        job = _Job(slot, function, args, kwargs)
+        if self.pool is None:
+            return self._filled(job, draw_figure(self.module, function, args, kwargs, None))
+        job.future = self.pool.submit(function, args, kwargs, self.png_dpi)
+        self._jobs[fig_id] = job
+        return slot
+
+    def _filled(self, job: _Job, drawn: Drawn) -> FigureSlot:
+        """The job's slot with its figure, or with the note saying why there is none."""
+        slot = job.slot
+        if isinstance(drawn, str):
+            return replace(slot, note=f"Figure not available: {drawn}.")
+        fig, png = drawn
+        self.drawn[slot.id] = fig
+        if png is not None:
+            self.pngs[slot.id] = png
+        svg = Markup(scope_svg(str(fig.svg), slot.id))  # noqa: S704 - drawn by our own code
+        files = (f"figures/{slot.id}.svg", f"figures/{slot.id}.png")
+        return replace(slot, caption=getattr(fig, "caption", "") or slot.caption, svg=svg,
+                       files=files)  # fmt: skip
+
+    def finish(self, blocks: Sequence[B]) -> list[B]:
+        """``blocks`` (sections, grids, slots: any depth) with the pool's figures in their
+        slots. The figures no worker has started are drawn here, the last first, while the
+        workers go on with theirs."""
+        if not self._jobs:
+            return list(blocks)
+        jobs = list(self._jobs.values())
+        outcomes: dict[str, Drawn] = {}
+        for job in reversed(jobs):
+            if job.future is None or not job.future.cancel():
+                break
+            outcomes[job.slot.id] = draw_figure(
+                self.module, job.function, job.args, job.kwargs, self.png_dpi
+            )
+        filled = {}
+        for job in jobs:  # in drawing order: the files are written in this order
+            drawn = outcomes.get(job.slot.id)
+            if drawn is None and job.future is not None:
+                try:
+                    drawn = job.future.result()
+                except Exception:  # a worker that died: draw the figure here instead
+                    drawn = draw_figure(
+                        self.module, job.function, job.args, job.kwargs, self.png_dpi
+                    )
+            filled[job.slot.id] = self._filled(job, drawn or "no worker drew it")
+        self._jobs.clear()
+        return [_fill(b, filled) for b in blocks]
 
     def note(self, fig_id: str, title: str, why: str) -> FigureSlot:
         """A figure that cannot be drawn from these data (e.g. no ADTR): say why."""
         return FigureSlot(fig_id, title, "", None, f"Figure not available: {why}.")
 
-    def write(self, folder: Path, png_dpi: int = PNG_DPI) -> list[Path]:
+    def write(self, folder: Path) -> list[Path]:
         """Every drawn figure as ``<id>.svg`` (the vector master) and ``<id>.png`` in ``folder``.
 
-        Rendering the PNG copies is most of the report's writing time; where the system can
-        fork, a child process renders every second one while this process renders the others
-        (both cores busy). If the child fails, its share is rendered here: the files are the
-        same either way."""
+        PNG copies rendered by the pool's workers are written as they are. Rendering the others
+        is most of the report's writing time; where the system can fork, a child process renders
+        every second one while this process renders the others (both cores busy; the child only
+        uses matplotlib). If the child fails, its share is rendered here: the files are the same
+        either way."""
         folder.mkdir(parents=True, exist_ok=True)
         paths = [fig.write(folder / f"{fig_id}.svg") for fig_id, fig in self.drawn.items()]
-        pngs = [(folder / f"{fig_id}.png", fig) for fig_id, fig in self.drawn.items()]
-        theirs = pngs[1::2] if hasattr(os, "fork") and len(pngs) > 1 else []
+        pngs = [(folder / f"{fig_id}.png", fig_id) for fig_id in self.drawn]
+        for path, fig_id in pngs:
+            if fig_id in self.pngs:
+                path.write_bytes(self.pngs[fig_id])
+        todo = [(path, self.drawn[fig_id]) for path, fig_id in pngs if fig_id not in self.pngs]
+        theirs = todo[1::2] if hasattr(os, "fork") and len(todo) > 1 else []
         pid = os.fork() if theirs else 0
         if theirs and pid == 0:  # the child: its share, then leave without any clean-up
             code = 1
             try:
                 for path, fig in theirs:
-                    fig.write(path, dpi=png_dpi)
+                    fig.write(path, dpi=self.png_dpi)
                 code = 0
             finally:
                 os._exit(code)
-        for path, fig in pngs[0::2] if theirs else pngs:
-            fig.write(path, dpi=png_dpi)
+        for path, fig in todo[0::2] if theirs else todo:
+            fig.write(path, dpi=self.png_dpi)
         if theirs:
             _, status = os.waitpid(pid, 0)
             if os.waitstatus_to_exitcode(status) != 0:
                 for path, fig in theirs:
-                    fig.write(path, dpi=png_dpi)
+                    fig.write(path, dpi=self.png_dpi)
         return paths + [path for path, _ in pngs]
+
+
+@dataclass
+class _Job:
+    """A figure asked for: its (empty) slot, how to draw it, and the pool's answer to come."""
+
+    slot: FigureSlot
+    function: str
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    future: Future[Drawn] | None = None
+
+
+def _fill(block: B, filled: Mapping[str, FigureSlot]) -> B:
+    """``block`` with every empty figure slot in it (at any depth) replaced by its filled one,
+    keeping the slot's numbered title."""
+    if isinstance(block, FigureSlot) and block.svg is None and not block.note:
+        done = filled.get(block.id)
+        return block if done is None else replace(done, title=block.title)  # type: ignore[return-value]
+    inner = getattr(block, "blocks", None)
+    if isinstance(inner, tuple):
+        return replace(block, blocks=tuple(_fill(b, filled) for b in inner))  # type: ignore[type-var]
+    return block
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from pathlib import Path
 import polars as pl
 
 from oncotrial.errors import InputError, Problem, Severity
-from oncotrial.sdtm.dates import dtc_problem, dtc_to_date
+from oncotrial.sdtm.dates import dtc_dates, dtc_problem
 from oncotrial.sdtm.schema import DomainSpec, spec_for
 from oncotrial.sdtm.stream import STREAMABLE, StreamedDomain, plan_stream
 
@@ -381,6 +381,13 @@ def _repeats(frame: pl.DataFrame, columns: list[str], *, all_copies: bool = Fals
     return sub.select(index.is_in(hit.implode())).to_series()
 
 
+def _run_starts(column: pl.Expr) -> pl.Expr:
+    """True on the first record of each run of equal values. SDTM files are sorted by subject,
+    so a column has far fewer runs than records, and every distinct value starts at least one:
+    checking the values at run starts checks every value."""
+    return column.ne_missing(column.shift()) | (pl.int_range(pl.len()) == 0)
+
+
 def validate_domain(
     domain: str, frame: pl.DataFrame, file: str, subjects: pl.Series | None = None
 ) -> tuple[pl.DataFrame, list[Problem]]:
@@ -424,7 +431,7 @@ def _check_domain(
         if v in cols:
             # Dates repeat (one per visit): check each distinct text once, then find its rows.
             why_of = (
-                frame.select(pl.col(v).unique())
+                frame.select(pl.col(v).filter(_run_starts(pl.col(v))).unique())
                 .with_columns(why=dtc_problem(pl.col(v)))
                 .filter(pl.col("why").is_not_null())
             )
@@ -476,8 +483,7 @@ def _check_domain(
     for a, b in spec.date_order:
         out.step += 1
         if a in cols and b in cols:
-            da, db = dtc_to_date(pl.col(a)), dtc_to_date(pl.col(b))
-            bad = frame.filter(db < da).select("_ROW", b, a)
+            bad = frame.filter(dtc_dates(frame, b) < dtc_dates(frame, a)).select("_ROW", b, a)
             out.rows(bad, b, f"{b} is before {a}; an end cannot precede its start")
     # Exact duplicates (every variable but --SEQ equal): warn, keep the first.
     seq = _seq_var(domain, frame)
@@ -508,7 +514,9 @@ def _check_domain(
     ck = [k for k in spec.conflict_key if k in frame.columns]
     out.step += 1
     if ck and spec.conflict_value in frame.columns and frame.height:
-        groups = frame.group_by(ck).agg(
+        # Only records whose key hash repeats can share a key (the groups are then exact).
+        shared = frame.filter(frame.select(ck).hash_rows().is_duplicated())
+        groups = shared.group_by(ck).agg(
             pl.col(spec.conflict_value).n_unique().alias("_n"), pl.col("_ROW")
         )
         bad = groups.filter(pl.col("_n") > 1).explode("_ROW").select("_ROW")
@@ -520,7 +528,19 @@ def _check_domain(
             "lesion, test, date and reader",
         )
     out.step += 1
-    if subjects is not None and "USUBJID" in cols and domain != "dm":
+    if (
+        subjects is not None
+        and "USUBJID" in cols
+        and domain != "dm"
+        # The values at run starts are every distinct subject: all in DM, no orphan records.
+        and not frame.select(
+            pl.col("USUBJID")
+            .filter(_run_starts(pl.col("USUBJID")))
+            .drop_nulls()
+            .is_in(subjects.implode())
+            .all()
+        ).item()
+    ):
         orphans = frame.filter(
             pl.col("USUBJID").is_not_null() & ~pl.col("USUBJID").is_in(subjects.implode())
         )

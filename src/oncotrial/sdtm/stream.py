@@ -2,8 +2,9 @@
 
 A 100,000-subject trial has about 18 million LB and 18 million QS records; held as text they
 need more memory than the rest of the pipeline together. :func:`plan_stream` reads only the
-USUBJID column of such a file and splits the subjects, in the order they first appear, into
-chunks of about ``rows_per_chunk`` records (a subject is never split). Each chunk is then read
+USUBJID column of such a file (the first record of each run of one subject's records) and
+splits the subjects, in the order they first appear, into chunks of about ``rows_per_chunk``
+records (a subject is never split). Each chunk is then read
 from its first record to its last only, with a filter on its subjects unless those rows are
 all its own (a file sorted by USUBJID is read once over, unfiltered), turned into text as
 :func:`oncotrial.sdtm.read.read_table` does and checked by the same rules as a whole file
@@ -133,12 +134,23 @@ def plan_stream(domain: str, path: Path, rows_per_chunk: int) -> StreamedDomain 
         rows = scan.select(pl.len()).collect().item()
         if rows <= rows_per_chunk:
             return None
-        ids = scan.select(_RAW=pl.col(usubjid).cast(pl.String)).with_row_index("_I").collect()
+        # Runs of equal USUBJID (one per subject in a file sorted by subject): only their
+        # first records are kept, so the grouping below hashes runs, not records.
+        raw = pl.col("_RAW")
+        runs = (
+            scan.select(_RAW=pl.col(usubjid).cast(pl.String))
+            .with_row_index("_I")
+            .filter(raw.ne_missing(raw.shift()) | (pl.col("_I") == 0))
+            .collect()
+        )
     except Exception as exc:  # every reader's own error becomes one clear message
         raise _unreadable(path, exc) from None
+    runs = runs.with_columns(_L=pl.col("_I").shift(-1).fill_null(rows) - 1)
     # Subjects as the checks see them (stripped, empty = missing), in order of first record.
-    per_raw = ids.group_by("_RAW").agg(
-        pl.col("_I").min(), pl.col("_I").max().alias("_L"), pl.len().alias("_N")
+    per_raw = runs.group_by("_RAW").agg(
+        pl.col("_I").min(),
+        pl.col("_L").max(),
+        (pl.col("_L") - pl.col("_I") + 1).sum().alias("_N"),
     )
     per_subject = (
         per_raw.with_columns(_KEY=pl.col("_RAW").str.strip_chars().replace("", None))

@@ -343,6 +343,54 @@ def test_error_in_the_last_chunk_leaves_no_staging_folder_and_no_adlb(
     assert not list(out.rglob("adlb.*"))
 
 
+def _with_bad_qs_date(folder: Path, fmt: str, row: int) -> int:
+    """``folder``'s QS file with an impossible QSDTC on the 0-based ``row`` (negative: from
+    the end); returns the record's 1-based row."""
+    path = folder / f"qs.{fmt}"
+    qs = pl.read_csv(path, infer_schema=False) if fmt == "csv" else pl.read_parquet(path)
+    row = row % qs.height
+    qs = _set(qs, [row], "QSDTC", BAD_DATE)
+    qs.write_csv(path) if fmt == "csv" else qs.write_parquet(path)
+    return row + 1
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_an_error_in_qs_derived_beside_adlb_is_raised_and_leaves_nothing(
+    trial: dict[str, Path], tmp_path: Path, fmt: str
+) -> None:
+    """ADQS is derived by a second thread while ADLB is derived: its error still reaches the
+    caller, with no staging folder and no file left open."""
+    folder = _with_lb(trial[fmt], tmp_path / "sdtm", _read_lb(trial[fmt], fmt), fmt)
+    row = _with_bad_qs_date(folder, fmt, -1)
+    sdtm = read_sdtm(folder, stream_rows=CHUNK)
+    assert set(sdtm.streamed) == {"lb", "qs"}
+    out = tmp_path / "adam"
+    with _no_file_left_open():
+        with pytest.raises(InputError) as info:
+            derive_all(sdtm, _protocol(), out=out, fmt=fmt)
+        [problem] = info.value.problems
+        del info
+    assert (problem.file, problem.row, problem.variable) == (f"qs.{fmt}", row, "QSDTC")
+    assert not (out / STAGE).exists()
+    assert not list(out.rglob("ad*"))
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_when_lb_and_qs_both_fail_the_lb_error_is_raised_as_in_the_sequential_order(
+    trial: dict[str, Path], tmp_path: Path, fmt: str
+) -> None:
+    folder, lb_row = _error_in_last_chunk(trial, tmp_path, fmt)
+    _with_bad_qs_date(folder, fmt, 0)
+    out = tmp_path / "adam"
+    with _no_file_left_open():
+        with pytest.raises(InputError) as info:
+            derive_all(read_sdtm(folder, stream_rows=CHUNK), _protocol(), out=out, fmt=fmt)
+        [problem] = info.value.problems
+        del info
+    assert (problem.file, problem.row, problem.variable) == (f"lb.{fmt}", lb_row, "LBDTC")
+    assert not (out / STAGE).exists()
+
+
 def test_cli_derive_exits_2_naming_the_record_of_an_error_found_while_streaming(
     trial: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -8,7 +8,9 @@ data-quality listings that travel next to the datasets.
 from __future__ import annotations
 
 import shutil
+import threading
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -190,8 +192,7 @@ def derive_all(
     stage = Path(out) / STAGE if out is not None else None
     n_read = len(sdtm.warnings)
     try:
-        lb_markers = _adae_adlb(sdtm, protocol, adsl, result, stage, fmt)
-        ttd = _adqs(sdtm, protocol, adsl, result, stage, fmt)
+        lb_markers, ttd = _lb_and_qs(sdtm, protocol, adsl, result, stage, fmt)
         if ttd is not None and ttd.height:
             adtte = pl.concat([adtte, ttd], how="diagonal_relaxed")
         result.datasets["adtte"] = adtte
@@ -340,12 +341,50 @@ def _adae_adlb(
     return pl.concat(kept) if kept else sdtm.select("lb", "USUBJID", "LBTESTCD", "_ROW")
 
 
-def _adqs(
+class _Stopped(Exception):
+    """The other stream failed: this one stops at its next chunk."""
+
+
+def _lb_and_qs(
     sdtm: SdtmData, protocol: Protocol, adsl: pl.DataFrame, result: DeriveResult,
     stage: Path | None, fmt: str,
+) -> tuple[pl.DataFrame | None, pl.DataFrame | None]:  # fmt: skip
+    """ADAE and ADLB (:func:`_adae_adlb`), then ADQS and its TTD records (:func:`_adqs`).
+
+    When both LB and QS are streamed, ADQS is derived by a second thread at the same time
+    (polars and pyarrow release the GIL): one stream's single-threaded steps overlap the
+    other's, and at 100,000 subjects the two streams are most of the derivation. What ADQS
+    adds to the result is gathered apart and added after ADLB's, so the output is the one the
+    sequential order gives. If ADLB fails, ADQS stops at its next chunk and ADLB's error is
+    the one raised, as it would be in that order."""
+    if not {"lb", "qs"} <= set(sdtm.streamed):
+        lb_markers = _adae_adlb(sdtm, protocol, adsl, result, stage, fmt)
+        return lb_markers, _adqs(sdtm, protocol, adsl, result, stage, fmt)
+    mine = DeriveResult(datasets={})
+    stop = threading.Event()
+    with ThreadPoolExecutor(1, thread_name_prefix="derive-adqs") as thread:
+        qs = thread.submit(_adqs, sdtm, protocol, adsl, mine, stage, fmt, stop)
+        try:
+            lb_markers = _adae_adlb(sdtm, protocol, adsl, result, stage, fmt)
+        except BaseException:
+            stop.set()
+            wait([qs])
+            raise
+        ttd = qs.result()
+    for row in mine.exclusions.iter_rows(named=True):
+        result.add_exclusion(row["DATASET"], row["SOURCE"], row["REASON"], row["N"])
+    result.staged |= mine.staged
+    result.datasets |= mine.datasets
+    return lb_markers, ttd
+
+
+def _adqs(
+    sdtm: SdtmData, protocol: Protocol, adsl: pl.DataFrame, result: DeriveResult,
+    stage: Path | None, fmt: str, stop: threading.Event | None = None,
 ) -> pl.DataFrame | None:  # fmt: skip
     """ADQS (a chunk of subjects at a time when QS is streamed) and the TTD_<scale> records of
-    ADTTE, built from what each chunk contributes (:class:`~oncotrial.derive.ttd.TtdParts`)."""
+    ADTTE, built from what each chunk contributes (:class:`~oncotrial.derive.ttd.TtdParts`).
+    ``stop`` set: leave at the next chunk (:func:`_lb_and_qs`)."""
     if "qs" not in sdtm:
         return None
     from oncotrial.derive.adqs import adqs_exclusions, derive_adqs
@@ -356,6 +395,8 @@ def _adqs(
     parts, excluded = [], []
     try:
         for chunk in sdtm.chunks("qs"):
+            if stop is not None and stop.is_set():
+                raise _Stopped
             adqs = derive_adqs(chunk, adsl, protocol, file=file)
             output.add(adqs)
             parts.append(compute_ttd_parts(adqs, protocol))

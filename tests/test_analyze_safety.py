@@ -159,3 +159,17 @@ def test_summary_is_json_ready_with_every_cohort_and_the_pool() -> None:
     assert data["teae_window_days"] == 30
     assert data["cohorts"]["B"]["N"] == 1
     assert "ALL: 1/3 with a TEAE" in repr(result)
+
+
+def test_pooled_aggregation_counts_each_record_once_per_cohort_and_once_under_all() -> None:
+    """Records of cohort A (2), B (1) and of no cohort (1): A = 2, B = 1, ALL = 4; the record of
+    no cohort is counted only in ALL, as in the pooled copy of :func:`with_pooled`."""
+    from oncotrial.analyze.safety import by_cohort_and_pooled, with_pooled
+
+    records = pl.DataFrame({"COHORT": ["A", "A", "B", None], "K": ["x", "x", "x", "x"]})
+    aggs = [pl.len().alias("n")]
+    direct = by_cohort_and_pooled(records, ["K"], aggs).sort("COHORT")
+    assert direct.select("COHORT", "K", "n").rows() == [("A", "x", 2), ("ALL", "x", 4),
+                                                        ("B", "x", 1)]  # fmt: skip
+    copied = with_pooled(records).group_by("COHORT", "K").agg(aggs).sort("COHORT")
+    assert direct.select(copied.columns).equals(copied)

@@ -92,3 +92,12 @@ def test_logrank_needs_two_groups_and_matching_lengths() -> None:
         logrank([1, 2, 3], [1, 1, 0], ["a", "b"])
     with pytest.raises(StatsInputError, match="group must not contain missing values"):
         logrank([1, 2, 3], [1, 1, 0], ["a", None, "b"])
+
+
+def test_text_labels_differing_only_by_a_trailing_nul_stay_two_groups() -> None:
+    # NumPy text arrays drop trailing NULs; the groups must still be "a" (events at 1, 3) and
+    # "a\x00" (event at 2, censored at 4), as with any other two labels.
+    res = logrank([1, 2, 3, 4], [1, 1, 1, 0], ["a", "a\x00", "a", "a\x00"])
+    assert res.groups == ("a", "a\x00")
+    assert res.observed == (2.0, 1.0)
+    assert res.n == (2, 2)

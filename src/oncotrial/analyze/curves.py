@@ -121,11 +121,12 @@ def compute_ttd_summary(
     )
     rows: list[dict[str, Any]] = []
     for cohort, frame in cohort_frames(adsl, protocol).items():
-        members = _population(frame, a.tte_analysis_set)
+        members = ttd.select("USUBJID", "PARAMCD", "AVAL", "CNSR").join(
+            _population(frame, a.tte_analysis_set), on="USUBJID", how="semi"
+        )
+        by_param = members.partition_by("PARAMCD", as_dict=True, maintain_order=True)
         for paramcd, param, parcat in params.iter_rows():
-            records = ttd.filter(pl.col("PARAMCD") == paramcd).join(
-                members, on="USUBJID", how="semi"
-            )
+            records = by_param.get((paramcd,), members.clear())
             row: dict[str, Any] = {
                 "COHORT": cohort, "PARAMCD": paramcd, "PARAM": param, "PARCAT1": parcat,
                 "N": records.height, "EVENTS": int((records["CNSR"] == 0).sum()),

@@ -32,7 +32,13 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-from oncotrial.analyze.safety import ALL, cohort_order, population
+from oncotrial.analyze.safety import (
+    ALL,
+    by_cohort_and_pooled,
+    cohort_order,
+    population,
+    subjects,
+)
 from oncotrial.derive.adqs import OES18, PARAMS
 from oncotrial.protocol.model import Protocol
 from oncotrial.rules.qlq import OES18_DYSPHAGIA_DIRECTION
@@ -67,6 +73,8 @@ def _visits(adqs: pl.LazyFrame) -> pl.DataFrame:
 def _compliance(
     adqs: pl.LazyFrame, adsl: pl.DataFrame, saf: pl.DataFrame, visits: pl.DataFrame
 ) -> pl.DataFrame:
+    """Forms expected and received per cohort (and ALL), instrument and visit; ``saf``: the
+    safety-set subjects with their COHORT, not pooled."""
     instruments = adqs.select("PARCAT1").unique().collect()
     end = pl.coalesce(pl.min_horizontal("DTHDT", "EOSDT"), pl.col("LSTALVDT"))
     ref = pl.coalesce(_date(adsl, "TRTSDT"), _date(adsl, "STARTDT"))
@@ -92,33 +100,51 @@ def _compliance(
             _GOT=pl.col("_GOT").fill_null(False),
         )
     )
+    # Later visits: a subject is expected when on study at the visit's nominal day or when
+    # the form was received. Counted without pairing every subject with every visit's forms:
+    # the subjects on study (subjects x visits) plus the received forms of subjects not on
+    # study (received forms x their subject and visit).
     received = (
         forms.filter((pl.col("ADY") >= 2) & (pl.col("QCOMPLFL") == "Y"))
         .select("USUBJID", "PARCAT1", "AVISIT")
         .unique()
-        .with_columns(_GOT=pl.lit(True))
         .collect()
     )
-    on_study = pl.col("_END") >= pl.col("_REF") + pl.duration(days=pl.col("NOMDAY") - 1)
-    later = (
-        saf.join(visits, how="cross")
-        .join(follow, on="USUBJID", how="left")
-        .join(received, on=["USUBJID", "PARCAT1", "AVISIT"], how="left")
-        .with_columns(_GOT=pl.col("_GOT").fill_null(False))
-        .with_columns(_EXP=pl.col("_GOT") | on_study.fill_null(False))
+    subjects_follow = saf.join(follow, on="USUBJID", how="left")
+    on_study = (
+        pl.col("_END") >= pl.col("_REF") + pl.duration(days=pl.col("NOMDAY") - 1)
+    ).fill_null(False)
+    keys = ["PARCAT1", "AVISIT", "VISORD", "NOMDAY"]
+    expected = by_cohort_and_pooled(
+        subjects_follow.join(visits, how="cross"),
+        keys,
+        [on_study.sum().cast(pl.Int64).alias("_ON")],
     )
-    cols = ["COHORT", "USUBJID", "PARCAT1", "AVISIT", "VISORD", "NOMDAY", "_EXP", "_GOT"]
-    return (
-        pl.concat([baseline.select(cols), later.select(cols)])
-        .group_by("COHORT", "PARCAT1", "AVISIT", "VISORD", "NOMDAY")
-        .agg(
+    got = by_cohort_and_pooled(
+        received.join(subjects_follow, on="USUBJID").join(visits, on=["PARCAT1", "AVISIT"]),
+        keys,
+        [
+            pl.len().cast(pl.Int64).alias("N_RECEIVED"),
+            (~on_study).sum().cast(pl.Int64).alias("_OFF"),
+        ],
+    )
+    later = (
+        expected.join(got, on=["COHORT", *keys], how="left", nulls_equal=True)
+        .with_columns(pl.col("N_RECEIVED", "_OFF").fill_null(0))
+        .with_columns(N_EXPECTED=pl.col("_ON") + pl.col("_OFF"))
+    )
+    cols = ["COHORT", "PARCAT1", "AVISIT", "VISORD", "NOMDAY", "_EXP", "_GOT"]
+    first = by_cohort_and_pooled(
+        baseline.select(cols),
+        keys,
+        [
             pl.col("_EXP").sum().cast(pl.Int64).alias("N_EXPECTED"),
             (pl.col("_GOT") & pl.col("_EXP")).sum().cast(pl.Int64).alias("N_RECEIVED"),
-        )
-        .with_columns(
-            PCT=pl.when(pl.col("N_EXPECTED") > 0).then(
-                pl.col("N_RECEIVED") * 100.0 / pl.col("N_EXPECTED")
-            )
+        ],
+    )
+    return pl.concat([first, later.select(first.columns)], how="vertical_relaxed").with_columns(
+        PCT=pl.when(pl.col("N_EXPECTED") > 0).then(
+            pl.col("N_RECEIVED") * 100.0 / pl.col("N_EXPECTED")
         )
     )
 
@@ -136,25 +162,33 @@ def _t_ci(frame: pl.DataFrame, var: str, conf_level: float) -> pl.DataFrame:
 
 
 def _analysis_records(
-    adqs: pl.LazyFrame, pro_pop: pl.DataFrame, visits: pl.DataFrame
+    adqs: pl.LazyFrame, pro_subjects: pl.DataFrame, visits: pl.DataFrame
 ) -> pl.LazyFrame:
-    """Baseline and analysis-flagged records of the PRO population, each once per cohort and
-    once pooled: a lazy query, run by :func:`_scores` and :func:`_responders`, so the (doubled)
-    records are never held (10 million ADQS records at 100,000 subjects)."""
+    """Baseline and analysis-flagged records of the PRO population with the subject's COHORT
+    and the visit's order (VISORD; 0 at baseline), once each: the pooled ``ALL`` numbers are
+    aggregated from the same records (:func:`oncotrial.analyze.safety.by_cohort_and_pooled`),
+    so the 10 million ADQS records of 100,000 subjects are never copied per cohort."""
     used = adqs.select("USUBJID", "PARCAT1", "PARAMCD", "AVISIT", "AVAL", "CHG", "ABLFL",
                        "ANL01FL")  # fmt: skip
     base = used.filter(pl.col("ABLFL") == "Y").with_columns(
-        AVISIT=pl.lit(BASELINE), VISORD=pl.lit(0, pl.Int64), CHG=pl.lit(None, pl.Float64)
+        VISORD=pl.lit(0, pl.Int64), CHG=pl.lit(None, pl.Float64)
     )
     post = used.filter(pl.col("ANL01FL") == "Y").join(
         visits.lazy().select("PARCAT1", "AVISIT", "VISORD"), on=["PARCAT1", "AVISIT"]
     )
-    cols = ["USUBJID", "PARCAT1", "PARAMCD", "AVISIT", "VISORD", "AVAL", "CHG"]
-    return pl.concat([base.select(cols), post.select(cols)]).join(pro_pop.lazy(), on="USUBJID")
+    cols = ["USUBJID", "PARCAT1", "PARAMCD", "VISORD", "AVAL", "CHG"]
+    return (
+        pl.concat([base.select(cols), post.select(cols)])
+        .join(pro_subjects.lazy(), on="USUBJID")
+        .drop("USUBJID")
+    )
 
 
-def _scores(records: pl.LazyFrame, conf_level: float) -> pl.DataFrame:
-    keys = ["COHORT", "PARCAT1", "PARAMCD", "AVISIT", "VISORD"]
+def _aggregates(records: pl.LazyFrame, visits: pl.DataFrame, threshold: float) -> pl.DataFrame:
+    """One pass over the records per cohort, scale and visit: n, mean and SD of AVAL and CHG,
+    and the number of changes at or above ``threshold`` (_HIGH), at or below ``-threshold``
+    (_LOW) and both (_BOTH; possible only for a threshold of about 0). The visit is grouped by
+    its order VISORD; its name AVISIT (BASELINE at VISORD 0) is put back on the result."""
     aggs = []
     for var in ("AVAL", "CHG"):
         c = pl.col(var)
@@ -163,33 +197,46 @@ def _scores(records: pl.LazyFrame, conf_level: float) -> pl.DataFrame:
             c.mean().alias(f"MEAN_{var}"),
             c.std(ddof=1).alias(f"SD_{var}"),
         ]
-    frame = records.group_by(keys).agg(aggs).collect()
+    high = pl.col("CHG") >= threshold - EPS
+    low = pl.col("CHG") <= -threshold + EPS
+    aggs += [
+        high.sum().cast(pl.Int64).alias("_HIGH"),
+        low.sum().cast(pl.Int64).alias("_LOW"),
+        (high & low).sum().cast(pl.Int64).alias("_BOTH"),
+    ]
+    frame = by_cohort_and_pooled(records, ["PARCAT1", "PARAMCD", "VISORD"], aggs)
+    return frame.join(
+        visits.select("PARCAT1", "VISORD", "AVISIT"), on=["PARCAT1", "VISORD"], how="left"
+    ).with_columns(
+        AVISIT=pl.when(pl.col("VISORD") == 0).then(pl.lit(BASELINE)).otherwise(pl.col("AVISIT"))
+    )
+
+
+def _scores(frame: pl.DataFrame, conf_level: float) -> pl.DataFrame:
     for var in ("AVAL", "CHG"):
         frame = _t_ci(frame, var, conf_level)
     return frame
 
 
-def _responders(records: pl.LazyFrame, threshold: float) -> pl.DataFrame:
-    sign = pl.when(pl.col("PARAMTYP").is_in(_HIGHER_IS_BETTER)).then(1.0).otherwise(-1.0)
-    better = pl.col("CHG") * sign
-    post = records.filter(pl.col("CHG").is_not_null()).join(
-        PARAMS.lazy().select("PARCAT1", "PARAMCD", "PARAMTYP"), on=["PARCAT1", "PARAMCD"]
-    )
-    improved = better >= threshold - EPS
-    worse = better <= -threshold + EPS
+def _responders(frame: pl.DataFrame) -> pl.DataFrame:
+    """Improved / stable / deteriorated counts among the changes from baseline (N = N_CHG). The
+    direction of a scale is the same for all its records, so the changes are counted above
+    the threshold and below its negative and the scale's direction (PARAMS PARAMTYP) then says
+    which count is improvement."""
+    better = pl.col("PARAMTYP").is_in(_HIGHER_IS_BETTER)
     return (
-        post.group_by("COHORT", "PARCAT1", "PARAMCD", "AVISIT", "VISORD")
-        .agg(
-            pl.len().cast(pl.Int64).alias("N"),
-            improved.sum().cast(pl.Int64).alias("N_IMPROVED"),
-            (~improved & ~worse).sum().cast(pl.Int64).alias("N_STABLE"),
-            worse.sum().cast(pl.Int64).alias("N_DETERIORATED"),
+        frame.filter(pl.col("N_CHG") > 0)
+        .join(PARAMS.select("PARCAT1", "PARAMCD", "PARAMTYP"), on=["PARCAT1", "PARAMCD"])
+        .with_columns(
+            N=pl.col("N_CHG"),
+            N_IMPROVED=pl.when(better).then(pl.col("_HIGH")).otherwise(pl.col("_LOW")),
+            N_DETERIORATED=pl.when(better).then(pl.col("_LOW")).otherwise(pl.col("_HIGH")),
+            N_STABLE=pl.col("N_CHG") - pl.col("_HIGH") - pl.col("_LOW") + pl.col("_BOTH"),
         )
         .with_columns(
             (pl.col(f"N_{k}") * 100.0 / pl.col("N")).alias(f"PCT_{k}")
             for k in ("IMPROVED", "STABLE", "DETERIORATED")
         )
-        .collect()
     )
 
 
@@ -251,17 +298,17 @@ def compute_pro_summary(adqs: pl.DataFrame, adsl: pl.DataFrame, protocol: Protoc
     conf = protocol.analysis.conf_level
     saf = population(adsl, "SAFFL")
     if "PROFL" in adsl.columns:
-        pro_pop = population(adsl, "PROFL")
+        pro_subjects = subjects(adsl, "PROFL")
     else:
         with_bl = adqs.filter(pl.col("ABLFL") == "Y")["USUBJID"].unique().implode()
-        pro_pop = saf.filter(pl.col("USUBJID").is_in(with_bl))
+        pro_subjects = subjects(adsl, "SAFFL").filter(pl.col("USUBJID").is_in(with_bl))
     cohorts = cohort_order(saf, protocol)
     lazy = adqs.lazy()
     visits = _visits(lazy)
-    records = _analysis_records(lazy, pro_pop, visits)
-    compliance = _compliance(lazy, adsl, saf, visits)
-    scores = _scores(records, conf)
-    responders = _responders(records, threshold)
+    numbers = _aggregates(_analysis_records(lazy, pro_subjects, visits), visits, threshold)
+    compliance = _compliance(lazy, adsl, subjects(adsl, "SAFFL"), visits)
+    scores = _scores(numbers, conf)
+    responders = _responders(numbers)
     tables = {
         "compliance": _order(
             compliance, cohorts,

@@ -8,6 +8,7 @@ the analysis set and the method that produced it.
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -80,28 +81,54 @@ def analyze_all(
     cohort id (``results["ALL"]["orr"]``); ``efficacy`` holds the methods and analysis sets used;
     ``safety`` and ``pro`` the safety and quality-of-life numbers.
     """
+    from oncotrial.analyze import pro, safety  # noqa: F401 - imported before the worker runs
     from oncotrial.analyze.efficacy import compute_efficacy
 
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # The safety and quality-of-life numbers (polars aggregations of ADLB and ADQS) are
+        # computed beside the others (mostly numpy); errors surface in the order of the
+        # sections, as if they had run one after the other.
+        side = pool.submit(_safety_and_pro, adam, protocol)
+        adsl = adam["adsl"]
+        sets, sets_table = analysis_sets(adsl, protocol)
+        tables: dict[str, pl.DataFrame] = {"analysis_sets": sets_table}
+        efficacy, eff_tables = compute_efficacy(adam, protocol)
+        tables.update(eff_tables)
+        per_cohort = efficacy.pop("by_cohort")
+        labels = {c.id: c.label for c in protocol.cohorts} | {ALL: "All subjects"}
+        cohorts = {
+            cid: {"label": labels.get(cid, cid), **numbers} for cid, numbers in per_cohort.items()
+        }
+        data: dict[str, Any] = {
+            "study": {"id": protocol.id, "title": protocol.title, "condition": protocol.condition},
+            "software": {"name": "oncotrial", "version": __version__},
+            "generated": datetime.now(UTC).strftime("%Y-%m-%d"),
+            "data_cutoff": str(protocol.data_cutoff) if protocol.data_cutoff else None,
+            "settings": protocol_to_dict(protocol),
+            "analysis_sets": sets,
+            "efficacy": efficacy,
+            "cohorts": cohorts,
+        }
+        try:
+            later, later_tables = _later_sections(adam, protocol, features, efficacy, cohorts)
+        except Exception:
+            side.result()  # an error of the safety or PRO numbers comes first
+            raise
+        side_data, side_tables = side.result()
+    for numbers, frames in ((side_data, side_tables), (later, later_tables)):
+        data.update(numbers)
+        tables.update(frames)
+    data.update(cohorts)
+    return Results(data=data, tables=tables)
+
+
+def _safety_and_pro(
+    adam: dict[str, pl.DataFrame], protocol: Protocol
+) -> tuple[dict[str, Any], dict[str, pl.DataFrame]]:
+    """``results.json["safety"]`` and ``["pro"]`` and their tables (those the ADaM allow)."""
+    data: dict[str, Any] = {}
+    tables: dict[str, pl.DataFrame] = {}
     adsl = adam["adsl"]
-    sets, sets_table = analysis_sets(adsl, protocol)
-    tables: dict[str, pl.DataFrame] = {"analysis_sets": sets_table}
-    efficacy, eff_tables = compute_efficacy(adam, protocol)
-    tables.update(eff_tables)
-    per_cohort = efficacy.pop("by_cohort")
-    labels = {c.id: c.label for c in protocol.cohorts} | {ALL: "All subjects"}
-    cohorts = {
-        cid: {"label": labels.get(cid, cid), **numbers} for cid, numbers in per_cohort.items()
-    }
-    data: dict[str, Any] = {
-        "study": {"id": protocol.id, "title": protocol.title, "condition": protocol.condition},
-        "software": {"name": "oncotrial", "version": __version__},
-        "generated": datetime.now(UTC).strftime("%Y-%m-%d"),
-        "data_cutoff": str(protocol.data_cutoff) if protocol.data_cutoff else None,
-        "settings": protocol_to_dict(protocol),
-        "analysis_sets": sets,
-        "efficacy": efficacy,
-        "cohorts": cohorts,
-    }
     if "adae" in adam:
         from oncotrial.analyze.safety import compute_safety_summary
 
@@ -114,6 +141,16 @@ def analyze_all(
         pro = compute_pro_summary(adam["adqs"], adsl, protocol)
         data["pro"] = pro.to_dict()
         tables.update({f"pro_{k}": v for k, v in pro.tables.items()})
+    return data, tables
+
+
+def _later_sections(
+    adam: dict[str, pl.DataFrame], protocol: Protocol, features: FeaturePanel | None,
+    efficacy: dict[str, Any], cohorts: dict[str, Any],
+) -> tuple[dict[str, Any], dict[str, pl.DataFrame]]:  # fmt: skip
+    """Figure data, subject groups, design decisions and biomarker results, in that order."""
+    data: dict[str, Any] = {}
+    tables: dict[str, pl.DataFrame] = {}
     # Report tables (analyze/curves.py, analyze/subgroups.py): Kaplan-Meier curves, TTD medians,
     # waterfall data, disposition, baseline characteristics and subgroup ORR / PFS HR.
     from oncotrial.analyze.curves import compute_figure_data
@@ -143,8 +180,7 @@ def analyze_all(
         screen, screen_tables = compute_biomarker_screen(adam, features, protocol)
         data.setdefault("biomarkers", {})["screen"] = screen
         tables.update(screen_tables)
-    data.update(cohorts)
-    return Results(data=data, tables=tables)
+    return data, tables
 
 
 BM_KM_PARAM = "PFS"

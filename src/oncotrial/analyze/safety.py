@@ -39,6 +39,11 @@ OVERVIEW: tuple[tuple[str, str, pl.Expr], ...] = (
     ("fatal", "Fatal TEAE", pl.col("FATALFL") == "Y"),
 )  # fmt: skip
 """AE overview rows: key, label, record condition (on TEAEs)."""
+AE_USED = (
+    "USUBJID", "TRTEMFL", "AEBODSYS", "AEDECOD", "ATOXGRN", "ATOXGRF", "AREL", "ARELIMFL",
+    "AESER", "ACNDISFL", "ACNINTFL", "ACNREDFL", "FATALFL",
+)  # fmt: skip
+"""The ADAE variables the safety numbers read (those present)."""
 
 
 def cohort_order(pop: pl.DataFrame, protocol: Protocol) -> list[str]:
@@ -55,10 +60,14 @@ def with_pooled(frame: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([own, frame.with_columns(COHORT=pl.lit(ALL))], how="vertical_relaxed")
 
 
+def subjects(adsl: pl.DataFrame, flag: str) -> pl.DataFrame:
+    """USUBJID and COHORT of the subjects with ``flag`` = Y (not pooled)."""
+    return adsl.filter(pl.col(flag) == "Y").select("USUBJID", pl.col("COHORT").cast(pl.String))
+
+
 def population(adsl: pl.DataFrame, flag: str) -> pl.DataFrame:
     """USUBJID and COHORT of the subjects with ``flag`` = Y, each also once under ALL."""
-    subj = adsl.filter(pl.col(flag) == "Y").select("USUBJID", pl.col("COHORT").cast(pl.String))
-    return with_pooled(subj)
+    return with_pooled(subjects(adsl, flag))
 
 
 def _sizes(pop: pl.DataFrame, cohorts: list[str]) -> pl.DataFrame:
@@ -158,31 +167,46 @@ ADLB_USED = {
 }  # fmt: skip
 
 
-def _lab_shift(adlb: pl.DataFrame, pop: pl.DataFrame, sizes: pl.DataFrame) -> pl.DataFrame:
+def by_cohort_and_pooled(
+    records: pl.DataFrame | pl.LazyFrame, keys: list[str], aggs: list[pl.Expr]
+) -> pl.DataFrame:
+    """``aggs`` per COHORT and ``keys``, and over every record as COHORT = ALL: the numbers of
+    :func:`with_pooled` records, without making the pooled copy of every record."""
+    own = records.lazy().filter(pl.col("COHORT").is_not_null() & (pl.col("COHORT") != ALL))
+    per_cohort = own.group_by("COHORT", *keys).agg(aggs)
+    pooled = records.lazy().group_by(keys).agg(aggs).with_columns(COHORT=pl.lit(ALL))
+    return pl.concat([per_cohort, pooled], how="diagonal").collect()
+
+
+def _lab_shift(adlb: pl.DataFrame, saf: pl.DataFrame, sizes: pl.DataFrame) -> pl.DataFrame:
+    """``saf``: USUBJID and COHORT of the safety set, not pooled."""
     schema = {
         "COHORT": pl.String, "PARAMCD": pl.String, "PARAM": pl.String, "DIRECTION": pl.String,
         "BTOXGR": pl.String, "WTOXGR": pl.String, "n": pl.Int64, "N_PARAM": pl.Int64,
         "PCT": pl.Float64,
     }  # fmt: skip
     on_trt = pl.col("ONTRTFL") == "Y"
-    subjects = pop["USUBJID"].unique().implode()
-    # One lazy query with plain aggregations (no per-group filter): at 18 million ADLB
-    # records it neither copies the records nor leaves the group-by's fast path.
+    # Plain numeric aggregations per subject and test (no per-group filter, no text aggregated),
+    # then the safety set: at 18 million ADLB records the group-by neither copies the records
+    # nor leaves its fast path. PARAM, the test's name, is that of the test's first record (_I)
+    # in the safety set.
     per_subject = (
         adlb.lazy()
-        .select(list(ADLB_USED))
-        .filter(pl.col("USUBJID").is_in(subjects))
+        .select("USUBJID", "PARAMCD", "ONTRTFL", *[f"{v}TOXGR{d}" for v in "AB" for d in "LH"])
+        .with_row_index("_I")
         .with_columns(pl.when(on_trt).then(pl.col(f"ATOXGR{d}")).alias(f"_A{d}") for d in "LH")
         .group_by("USUBJID", "PARAMCD")
         .agg(
-            pl.col("PARAM").first(),
+            pl.col("_I").first(),
             *[pl.col(f"BTOXGR{d}").first(ignore_nulls=True).alias(f"_B{d}") for d in "LH"],
             *[pl.col(f"_A{d}").max().alias(f"_W{d}") for d in "LH"],
             *[(pl.col(f"ATOXGR{d}").count() > 0).alias(f"_G{d}") for d in "LH"],
         )
+        .join(saf.lazy(), on="USUBJID")
         .collect()
-        .join(pop, on="USUBJID")
-    )  # fmt: skip
+    )
+    first = per_subject.group_by("PARAMCD").agg(pl.col("_I").min())
+    names = first.select("PARAMCD", PARAM=adlb["PARAM"].gather(first["_I"]))
     parts = []
     for direction, d in (("LOW", "L"), ("HIGH", "H")):
         graded = per_subject.filter(f"_G{d}")["PARAMCD"].unique().implode()
@@ -191,15 +215,16 @@ def _lab_shift(adlb: pl.DataFrame, pop: pl.DataFrame, sizes: pl.DataFrame) -> pl
             pl.col(f"_W{d}").cast(pl.String).fill_null("MISSING").alias("WTOXGR"),
         )
         parts.append(
-            cells.group_by("COHORT", "PARAMCD", "BTOXGR", "WTOXGR")
-            .agg(pl.col("PARAM").first(), pl.len().cast(pl.Int64).alias("n"))
-            .with_columns(
+            by_cohort_and_pooled(
+                cells, ["PARAMCD", "BTOXGR", "WTOXGR"], [pl.len().cast(pl.Int64).alias("n")]
+            ).with_columns(
                 DIRECTION=pl.lit(direction),
                 N_PARAM=pl.col("n").sum().over("COHORT", "PARAMCD"),
             )
         )
     return (
-        pl.concat(parts)
+        pl.concat(parts, how="diagonal")
+        .join(names, on="PARAMCD", how="left")
         .join(sizes.select("COHORT", "_CORD"), on="COHORT")
         .with_columns(PCT=_pct("n", "N_PARAM"))
         .sort("_CORD", "PARAMCD", "DIRECTION", "BTOXGR", "WTOXGR")
@@ -210,7 +235,8 @@ def _lab_shift(adlb: pl.DataFrame, pop: pl.DataFrame, sizes: pl.DataFrame) -> pl
 def _exclusions(adae: pl.DataFrame, adsl: pl.DataFrame, sizes: pl.DataFrame) -> pl.DataFrame:
     """Per cohort: AE records counted, and those left out of the TEAE tables (and why)."""
     cohort = adsl.select("USUBJID", pl.col("COHORT").cast(pl.String), "SAFFL")
-    ae = with_pooled(adae.drop("COHORT", "SAFFL", strict=False).join(cohort, on="USUBJID"))
+    used = [c for c in AE_USED if c in adae.columns and c not in ("COHORT", "SAFFL")]
+    ae = with_pooled(adae.select(used).join(cohort, on="USUBJID"))
     saf = pl.col("SAFFL") == "Y"
     teae = saf & (pl.col("TRTEMFL") == "Y")
     non = saf & (pl.col("TRTEMFL") != "Y")
@@ -291,13 +317,16 @@ def compute_safety_summary(
     adae: pl.DataFrame, adlb: pl.DataFrame | None, adsl: pl.DataFrame, protocol: Protocol
 ) -> SafetySummary:
     """Safety numbers from ADAE, ADLB (None when there is no LB) and ADSL (module doc)."""
-    pop = population(adsl, "SAFFL")
+    saf = subjects(adsl, "SAFFL")
+    pop = with_pooled(saf)
     cohorts = cohort_order(pop, protocol)
     sizes = _sizes(pop, cohorts)
     teae = (
-        adae.filter(pl.col("TRTEMFL") == "Y").drop("COHORT", strict=False).join(pop, on="USUBJID")
+        adae.select([c for c in AE_USED if c in adae.columns])
+        .filter(pl.col("TRTEMFL") == "Y")
+        .join(pop, on="USUBJID")
     )
-    lab = _lab_shift(adlb if adlb is not None else pl.DataFrame(schema=ADLB_USED), pop, sizes)
+    lab = _lab_shift(adlb if adlb is not None else pl.DataFrame(schema=ADLB_USED), saf, sizes)
     tables = {
         "ae_overview": _overview(teae, sizes),
         "teae_soc_pt": _soc_pt(teae, sizes),

@@ -347,16 +347,20 @@ def compute_subgroups(
     )
     orr_rows: list[dict[str, Any]] = []
     pfs_rows: list[dict[str, Any]] = []
+    used = ["USUBJID", *dict.fromkeys(v for v, _ in variables)]  # the subsets' filters copy these
     for cohort, frame in cohort_frames(adsl, protocol).items():
         resp_pop = (
             frame.filter(pl.col(a.response_analysis_set) == "Y")
+            .select(used)
             .join(rsp, on="USUBJID", how="left")
             .with_columns(pl.col("_RSP").fill_null(False))
         )
         orr_rows += _orr_rows(cohort, resp_pop, "OVERALL", "All subjects", protocol)
         tte_pop = None
         if pfs is not None:
-            tte_pop = frame.filter(pl.col(a.tte_analysis_set) == "Y").join(pfs, on="USUBJID")
+            tte_pop = (
+                frame.filter(pl.col(a.tte_analysis_set) == "Y").select(used).join(pfs, on="USUBJID")
+            )
         for variable, label in variables:
             if frame[variable].drop_nulls().n_unique() < 2:
                 continue

@@ -60,6 +60,11 @@ class _Design:
         self.frac = within / np.repeat(d, d) if ties == "efron" else np.zeros(self.rep.size)
         self.x_events = self.x[event].sum(axis=0)
 
+    def _tied_sums(self, values: Array) -> Array:
+        """Column sums per distinct time (one ``bincount`` per column, in subject order)."""
+        sums = [np.bincount(self.inverse, weights=col, minlength=self.k) for col in values.T]
+        return np.asarray(np.stack(sums, axis=1), dtype=np.float64).reshape(self.k, -1)
+
     def evaluate(self, beta: Array) -> tuple[float, Array, Array]:
         """Log partial likelihood, score and information at ``beta``."""
         x, p = self.x, self.x.shape[1]
@@ -73,10 +78,8 @@ class _Design:
         r2 = np.cumsum(wxx[::-1], axis=0)[::-1][self.first]
         ev = self.event.astype(np.float64)
         d0 = np.bincount(self.inverse, weights=w * ev, minlength=self.k)
-        d1 = np.zeros((self.k, p))
-        np.add.at(d1, self.inverse, wx * ev[:, None])
-        d2 = np.zeros((self.k, p, p))
-        np.add.at(d2, self.inverse, wxx * ev[:, None, None])
+        d1 = self._tied_sums(wx * ev[:, None])
+        d2 = self._tied_sums((wxx * ev[:, None, None]).reshape(-1, p * p)).reshape(-1, p, p)
         idx = self.death_times[self.rep]
         f = self.frac
         phi = r0[idx] - f * d0[idx]

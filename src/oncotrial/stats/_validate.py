@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -168,7 +168,21 @@ def labels(values: object, problems: Problems, name: str, size: int) -> NDArray[
             f"time and {name} must have the same length, but time had {size} values "
             f"and {name} had {raw.size}"
         )
-    missing = np.array([v is None or (isinstance(v, float) and math.isnan(v)) for v in raw])
-    if missing.any():
+    if _any_missing(raw):
+        missing = np.array([_is_missing(v) for v in raw])
         problems.add(f"{name} must not contain missing values, but had one at {where(missing)}")
     return raw
+
+
+def _is_missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _any_missing(raw: NDArray[Any]) -> bool:
+    """Whether a label is None or NaN, testing each distinct label once (a set of 100,000
+    labels has a handful of them); unhashable labels are tested one by one."""
+    try:
+        distinct: Iterable[object] = set(raw.tolist())
+    except TypeError:
+        distinct = raw.tolist()
+    return any(_is_missing(v) for v in distinct)

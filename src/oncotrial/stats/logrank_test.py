@@ -124,6 +124,18 @@ def _sorted_levels(labels: np.ndarray) -> list[Any]:
 
 
 def _codes(labels: np.ndarray, levels: list[Any]) -> np.ndarray:
+    if all(type(g) is str for g in levels):
+        # Text labels: a binary search in the sorted levels instead of a lookup per subject.
+        sorted_levels = np.array(levels, dtype=str)
+        text = np.array(labels.tolist(), dtype=str)
+        codes = np.searchsorted(sorted_levels, text)
+        distinct = np.unique(sorted_levels).size == len(levels)
+        if (
+            distinct
+            and codes.max(initial=0) < len(levels)
+            and np.array_equal(sorted_levels[codes], text)
+        ):
+            return codes.astype(np.int64)
     lookup = {g: i for i, g in enumerate(levels)}
     return np.fromiter((lookup[g] for g in labels.tolist()), dtype=np.int64, count=labels.size)
 

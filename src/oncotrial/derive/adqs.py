@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from oncotrial.derive.runs import per_run, run_dates
 from oncotrial.errors import InputError, Problem
 from oncotrial.protocol.model import Protocol
 from oncotrial.rules.qlq import (
@@ -36,7 +37,6 @@ from oncotrial.rules.qlq import (
     item_ranges,
     score_frame,
 )
-from oncotrial.sdtm.dates import dtc_dates
 
 C30, OES18 = "QLQ-C30", "QLQ-OES18"
 INSTRUMENT_NAMES: dict[str, str] = {
@@ -67,11 +67,15 @@ PARAMS = _param_table()
 """Every scale: PARCAT1, PARAMCD, PARAM and PARAMTYP (functional / symptom / global / summary)."""
 
 
-def _instrument(qs: pl.DataFrame) -> pl.Expr:
-    """PARCAT1 from QSCAT, looked up once per distinct QSCAT."""
-    names = [c for c in qs["QSCAT"].unique().to_list() if c is not None]
-    mapping = {c: INSTRUMENT_NAMES.get(c.strip().upper()) for c in names}
-    return pl.col("QSCAT").replace_strict(mapping, default=None, return_dtype=pl.String)
+def _instrument(qs: pl.DataFrame) -> pl.Series:
+    """PARCAT1 from QSCAT, looked up once per run of equal QSCAT."""
+
+    def lookup(runs: pl.Series) -> pl.Series:
+        names = [c for c in runs.unique().to_list() if c is not None]
+        mapping = {c: INSTRUMENT_NAMES.get(c.strip().upper()) for c in names}
+        return runs.replace_strict(mapping, default=None, return_dtype=pl.String)
+
+    return per_run(qs["QSCAT"], lookup).alias("PARCAT1")
 
 
 def _item_number(qs: pl.DataFrame) -> pl.Expr:
@@ -103,7 +107,7 @@ def _items(qs: pl.DataFrame, protocol: Protocol) -> pl.DataFrame:
     # A narrow frame of the columns used: filtering the whole (wide, streamed) chunk copies it.
     items = (
         frame.select(*needed, "_ROW")
-        .with_columns(PARCAT1=_instrument(frame))
+        .with_columns(_instrument(frame))
         .filter(pl.col("PARCAT1").is_in(_wanted(protocol)))
         .with_columns(_N=number)
         .select(
@@ -123,27 +127,33 @@ def _items(qs: pl.DataFrame, protocol: Protocol) -> pl.DataFrame:
             "_ROW",
         )
     )
-    items = items.with_columns(ADT=dtc_dates(items, "QSDTC")).drop("QSDTC")
+    items = items.with_columns(ADT=run_dates(items, "QSDTC")).drop("QSDTC")
     return items.with_columns(_FORM=_form_key(items))
 
 
-def _form_key(items: pl.DataFrame) -> pl.Expr:
+def _form_key(items: pl.DataFrame) -> pl.Series:
     """Dense rank of (USUBJID, PARCAT1, ADT, AVISIT), missing first: each component is coded as
     an integer and packed into one Int64 (subject 24 bits, instrument 1, day 20, visit 16),
     which ranks faster than a struct. Subject first: ADQS is in subject order, so a chunk of
-    subjects derives the same records in the same order as the whole domain does."""
+    subjects derives the same records in the same order as the whole domain does. The items
+    of a questionnaire are neighbours in QS, so every look-up and the rank run once per run of
+    equal values (:mod:`oncotrial.derive.runs`)."""
     visits = items.select(pl.col("AVISIT").unique().drop_nulls().sort())["AVISIT"].to_list()
-    visit = pl.col("AVISIT").replace_strict(
-        {v: i + 1 for i, v in enumerate(visits)}, default=0, return_dtype=pl.Int64
+    visit = per_run(
+        items["AVISIT"],
+        lambda v: v.replace_strict(
+            {v: i + 1 for i, v in enumerate(visits)}, default=0, return_dtype=pl.Int64
+        ),
     )
+    subject = per_run(items["USUBJID"], lambda v: v.rank("dense").cast(pl.Int64))
     day = (pl.col("ADT").cast(pl.Int64) + 2**19 + 1).fill_null(0)
-    packed = (
-        pl.col("USUBJID").rank("dense").cast(pl.Int64) * 2**37
+    packed = items.select(
+        subject * 2**37
         + (pl.col("PARCAT1") == OES18).cast(pl.Int64) * 2**36
         + day * 2**16
-        + visit
-    )
-    return packed.rank("dense")
+        + pl.lit(visit)
+    ).to_series()
+    return per_run(packed, lambda v: v.rank("dense")).alias("_FORM")
 
 
 def _forms(items: pl.DataFrame) -> pl.DataFrame:
@@ -298,6 +308,8 @@ def derive_adqs(
         .with_columns(
             ADY=pl.when(days >= 0).then(days + 1).otherwise(days),
             _S=pl.col("USUBJID").rank("dense").cast(pl.Int64),
+            # visit as an integer (null stays null): the same groups, faster to group by
+            _V=pl.col("AVISIT").rank("dense"),
             _PRE=(pl.col("ADT") <= pl.col("_REFDT")).fill_null(False),
             _POST=(pl.col("ADT") > pl.col("_REFDT")).fill_null(False),
         )
@@ -306,7 +318,7 @@ def derive_adqs(
     scored_forms = scored.filter(pl.col("AVAL").is_not_null())["_FORM"].unique()
     forms = forms.with_columns(QCOMPLFL=_yn(pl.col("_FORM").is_in(scored_forms.implode())))
     names = dict(zip(PARAMS["PARAMCD"], PARAMS["PARAM"], strict=True))
-    frame = scored.join(forms, on="_FORM", how="left", maintain_order="left").with_columns(
+    frame = _join_forms(scored, forms).with_columns(
         PARAM=pl.col("PARAMCD").replace_strict(names, return_dtype=pl.String),
         COMPLFL=_yn(pl.col("AVAL").is_not_null()),
     )
@@ -316,12 +328,18 @@ def derive_adqs(
         _PRE=pl.col("_PRE") & scorable,
         _POST=pl.col("_POST") & scorable,
     )
-    keys = frame.select("_K", "_RID", "_PRE", "_POST", "AVISIT", "AVAL")
+    keys = frame.select("_K", "_RID", "_PRE", "_POST", "_V", "AVAL")
     baseline = keys.filter("_PRE").group_by("_K").agg(pl.col("_RID").max())
     base_value = keys.filter(pl.col("_RID").is_in(baseline["_RID"].implode())).select(
         "_K", pl.col("AVAL").alias("BASE")
     )
-    analysis = keys.filter("_POST").group_by("_K", "AVISIT").agg(pl.col("_RID").max())["_RID"]
+    # (_K, _V) packed into one integer (null visit = 0): one integer key to group by
+    n_visits = int(keys.select(pl.col("_V").max().fill_null(0)).item()) + 1
+    analysis = (
+        keys.filter("_POST")
+        .group_by(pl.col("_K") * n_visits + pl.col("_V").fill_null(0).cast(pl.Int64))
+        .agg(pl.col("_RID").max())["_RID"]
+    )
     frame = frame.join(base_value, on="_K", how="left", maintain_order="left").with_columns(
         ABLFL=_flag(pl.col("_RID").is_in(baseline["_RID"].implode())),
         CHG=pl.when("_POST").then(pl.col("AVAL") - pl.col("BASE")),
@@ -335,6 +353,16 @@ def derive_adqs(
     ]  # fmt: skip
     # _score's _RID order is kept by every left join above.
     return frame.select([c for c in cols if c in frame.columns])
+
+
+def _join_forms(scored: pl.DataFrame, forms: pl.DataFrame) -> pl.DataFrame:
+    """``scored`` left-joined with ``forms`` on _FORM. _FORM is a dense rank, so when forms
+    holds each of 1..n once, in order, the join is a gather by row number."""
+    n = forms.height
+    if n and forms["_FORM"].cast(pl.Int64).equals(pl.Series("_FORM", range(1, n + 1))):
+        rows = scored["_FORM"].cast(pl.Int64) - 1
+        return pl.concat([scored, forms.drop("_FORM")[rows]], how="horizontal")
+    return scored.join(forms, on="_FORM", how="left", maintain_order="left")
 
 
 def _yn(cond: pl.Expr) -> pl.Expr:

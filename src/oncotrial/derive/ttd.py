@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from oncotrial.derive.adqs import PARAMS
+from oncotrial.derive.runs import per_run
 from oncotrial.protocol.model import Protocol
 
 EPS = 1e-9
@@ -51,22 +52,22 @@ def _posts(adqs: pl.DataFrame) -> pl.DataFrame:
     )
     cols = ["USUBJID", "PARCAT1", "PARAMCD", "ADT", "AVISITN", "_ROW", "AVAL", "BASE", "CHG"]
     codes = adqs["PARAMCD"].drop_nulls().unique().sort()
-    return (
+    post = (
         adqs.select(cols)
         .filter(pl.col("CHG").is_not_null() & pl.col("AVAL").is_not_null())
         .join(PARAMS.select("PARCAT1", "PARAMCD", "PARAMTYP"), on=["PARCAT1", "PARAMCD"])
         .with_columns(_S=sign)
-        .with_columns(
-            _B=pl.col("AVAL") * pl.col("_S"),
-            _BB=pl.col("BASE") * pl.col("_S"),
-            # Integer codes in text order: the same sort as on USUBJID, PARAMCD, much faster.
-            _SU=pl.col("USUBJID").rank("dense"),
-            _SP=pl.col("PARAMCD").replace_strict(
-                codes, pl.int_range(codes.len(), eager=True), return_dtype=pl.Int64
-            ),
-        )
-        .sort(["_SU", "_SP", "ADT", "AVISITN", "_ROW"], nulls_last=True)
     )
+    return post.with_columns(
+        _B=pl.col("AVAL") * pl.col("_S"),
+        _BB=pl.col("BASE") * pl.col("_S"),
+        # Integer codes in text order: the same sort as on USUBJID, PARAMCD, much faster. ADQS
+        # is in subject order, so the subject's rank is taken once per run of records.
+        _SU=per_run(post["USUBJID"], lambda v: v.rank("dense")),
+        _SP=pl.col("PARAMCD").replace_strict(
+            codes, pl.int_range(codes.len(), eager=True), return_dtype=pl.Int64
+        ),
+    ).sort(["_SU", "_SP", "ADT", "AVISITN", "_ROW"], nulls_last=True)
 
 
 def compute_deterioration(
@@ -125,10 +126,18 @@ def compute_ttd_parts(adqs: pl.DataFrame, protocol: Protocol) -> TtdParts:
     by = ["USUBJID", "PARAMCD"]
     definitive = pro.deterioration == "definitive"
     post = compute_deterioration(adqs, pro.deterioration_threshold, pro.reference, definitive)
+    # post is sorted by subject and scale: each (USUBJID, PARAMCD) is one run of records
+    run = (pl.col("USUBJID").ne_missing(pl.col("USUBJID").shift(1))) | pl.col("PARAMCD").ne_missing(
+        pl.col("PARAMCD").shift(1)
+    )
     return TtdParts(
         events=post.filter("EVFL").select(*by, pl.col("ADT").alias("_EVDT")),
-        last=post.group_by(by).agg(pl.col("ADT").max().alias("_LASTDT")),
-        base=adqs.filter((pl.col("ABLFL") == "Y") & pl.col("BASE").is_not_null())
+        last=post.select(*by, "ADT", run.cum_sum().alias("_G"))
+        .group_by("_G")
+        .agg(*[pl.col(c).first() for c in by], pl.col("ADT").max().alias("_LASTDT"))
+        .drop("_G"),
+        base=adqs.select(*by, "ABLFL", "BASE")
+        .filter((pl.col("ABLFL") == "Y") & pl.col("BASE").is_not_null())
         .select(*by)
         .unique()
         .with_columns(_HASBL=pl.lit(True)),

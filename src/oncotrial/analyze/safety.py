@@ -171,11 +171,15 @@ def by_cohort_and_pooled(
     records: pl.DataFrame | pl.LazyFrame, keys: list[str], aggs: list[pl.Expr]
 ) -> pl.DataFrame:
     """``aggs`` per COHORT and ``keys``, and over every record as COHORT = ALL: the numbers of
-    :func:`with_pooled` records, without making the pooled copy of every record."""
+    :func:`with_pooled` records, without making the pooled copy of every record.
+
+    Run on polars' in-memory engine: the streaming engine meets a group's records in a
+    different order from run to run, so floating-point sums (means, SDs) would differ in the
+    last digits between two runs on the same data; in memory they are the same bits."""
     own = records.lazy().filter(pl.col("COHORT").is_not_null() & (pl.col("COHORT") != ALL))
     per_cohort = own.group_by("COHORT", *keys).agg(aggs)
     pooled = records.lazy().group_by(keys).agg(aggs).with_columns(COHORT=pl.lit(ALL))
-    return pl.concat([per_cohort, pooled], how="diagonal").collect()
+    return pl.concat([per_cohort, pooled], how="diagonal").collect(engine="in-memory")
 
 
 def _lab_shift(adlb: pl.DataFrame, saf: pl.DataFrame, sizes: pl.DataFrame) -> pl.DataFrame:
